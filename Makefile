@@ -1,0 +1,36 @@
+# etuner: the two commands users need are `make demo` and `make test`.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+STREAM ?= bench/streams/fmnist-ni.json
+DEMO_OUT ?= out/demo
+
+.PHONY: all setup build demo test bench-all download-cifar clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the embedded default (Fashion-MNIST): immediate vs etuner.
+demo: build
+	$(BUILD)/etuner bench --stream $(STREAM) --policies $(DEMO_POLICIES) --out $(DEMO_OUT)
+
+DEMO_POLICIES ?= immediate,never
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Official CIFAR-10 binary release, for users with internet (see docs/data.md).
+download-cifar:
+	mkdir -p data
+	curl -L -o data/cifar-10-binary.tar.gz https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz
+	tar -xzf data/cifar-10-binary.tar.gz -C data
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,48 @@
+// etuner errors: exceptions when an operation cannot continue.
+//
+//   throw etuner::ConfigError("stream.train.lr: must be > 0");
+//
+// The CLI maps every etuner::Error to exit code 2 in one place (tools/etuner/main.cpp);
+// anything else is a bug and exits 1. Expected outcomes (a scheduler that declines) are
+// values, never exceptions.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace etuner {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  virtual const char* kind() const noexcept { return "error"; }
+};
+
+// A spec, flag or parameter is invalid: the message names the field.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+  const char* kind() const noexcept override { return "config"; }
+};
+
+// A file or directory is missing or unreadable: the message names the path and the fix.
+class IoError : public Error {
+ public:
+  using Error::Error;
+  const char* kind() const noexcept override { return "io"; }
+};
+
+// A model cannot be built, loaded or run as asked.
+class ModelError : public Error {
+ public:
+  using Error::Error;
+  const char* kind() const noexcept override { return "model"; }
+};
+
+// The requested device (cuda, a meter backend) is unavailable.
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+  const char* kind() const noexcept override { return "device"; }
+};
+
+}  // namespace etuner

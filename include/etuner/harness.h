@@ -1,0 +1,62 @@
+// Harness: replays a stream against policies with a virtual clock and writes results.
+//
+//   etuner::harness::BenchOptions o;
+//   o.stream_path = "bench/streams/fmnist-ni.json";
+//   o.policies = {"immediate", "never"};
+//   o.out_dir = "out/fmnist-ni";
+//   etuner::harness::run_bench(o);   // writes results.json, requests.csv, rounds.csv
+//
+// Every policy replays the same timeline from the same pretrained model; the harness never
+// looks at a policy's name.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "etuner/model.h"
+#include "etuner/stream.h"
+
+namespace etuner::harness {
+
+struct BenchOptions {
+  std::string stream_path;
+  std::vector<std::string> policies = {"immediate", "never"};
+  std::string out_dir = "out";
+  std::string data_root;   // overrides the spec's data.root when not empty
+  std::string model_path;  // a TorchScript file overriding the spec's model
+  std::string device = "cpu";
+  int threads = 0;         // 0 = all cores
+  double cache_mb = 256;
+  bool quiet = false;
+  std::string command;     // the command line, for provenance
+  nlohmann::json overrides = nlohmann::json::object();  // merged into the spec (e.g. {"train":{"lr":0.001}})
+};
+
+// Runs the bench; returns results.json's content.
+nlohmann::json run_bench(const BenchOptions& o);
+
+struct PretrainOptions {
+  std::string device = "cpu";
+  std::string model_path;  // a TorchScript file: used as deployed, not pretrained
+  bool quiet = false;
+  std::string cache_dir;   // "" = $ETUNER_CACHE or ~/.cache/etuner
+};
+
+// The deployed model for a stream: pretrained on the stream's pretraining set, cached by
+// content (spec fields that matter + a fingerprint of the data) so bench reruns reuse it.
+std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& spec,
+                                                    const data::Splits& splits,
+                                                    const PretrainOptions& o);
+
+// Where pretrained_model caches the model for this spec and data.
+std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Splits& splits,
+                                const PretrainOptions& o);
+
+// Sets LibTorch's intra-op threads: n, or all cores when n <= 0. Returns the count used.
+int set_threads(int n);
+
+// Loads a spec, applying --data and JSON overrides.
+stream::StreamSpec load_spec_with(const std::string& path, const std::string& data_root,
+                                  const nlohmann::json& overrides);
+
+}  // namespace etuner::harness

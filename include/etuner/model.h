@@ -1,0 +1,69 @@
+// Block models: a network as an ordered list of blocks (the freezing units) and a head.
+//
+//   auto m = etuner::model::make("resnet20", {3, 32, 32, 10});
+//   torch::Tensor logits = m->forward(x);              // all units
+//   torch::Tensor h = m->forward_range(0, 3, x);       // blocks 0..2 (a frozen prefix)
+//   torch::Tensor y = m->forward_range(3, m->num_units(), h);
+//
+// Units 0..num_blocks()-1 are blocks, unit num_blocks() is the head. A TorchScript module
+// (load_torchscript) exposes its top-level children as units, the last child being the head.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace etuner::model {
+
+struct InputShape {
+  int channels = 3;
+  int height = 32;
+  int width = 32;
+  int num_classes = 10;
+};
+
+class BlockModel {
+ public:
+  virtual ~BlockModel() = default;
+
+  virtual std::string name() const = 0;
+  virtual int num_blocks() const = 0;
+  // Runs unit i (0..num_blocks(); num_blocks() is the head) on x.
+  virtual torch::Tensor forward_unit(int i, const torch::Tensor& x) = 0;
+  virtual std::vector<torch::Tensor> unit_parameters(int i) = 0;
+  virtual std::vector<torch::Tensor> unit_buffers(int i) = 0;
+  // Train/eval mode of one unit (BatchNorm statistics, dropout).
+  virtual void set_unit_training(int i, bool training) = 0;
+  // A deep copy (parameters and buffers) on the same device.
+  virtual std::unique_ptr<BlockModel> clone() const = 0;
+  virtual void to(const torch::Device& device) = 0;
+  virtual void save(const std::string& path) const = 0;
+  virtual void load(const std::string& path) = 0;
+
+  int num_units() const { return num_blocks() + 1; }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_range(0, num_units(), x); }
+  torch::Tensor forward_range(int from, int to, torch::Tensor x);
+  std::vector<torch::Tensor> parameters();
+  void set_training(bool training);
+  // Copies parameters and buffers from a model of the same architecture.
+  void copy_from(BlockModel& other);
+};
+
+// Zoo names: "resnet20", "mobilenetv2", "smallcnn", "tiny". Throws ConfigError otherwise.
+std::unique_ptr<BlockModel> make(const std::string& name, const InputShape& shape);
+std::vector<std::string> zoo_names();
+
+// A module scripted in PyTorch (torch.jit.script/trace + save). Throws ModelError.
+std::unique_ptr<BlockModel> load_torchscript(const std::string& path);
+
+// Per-sample forward FLOPs of each unit (2 x multiply-accumulates of convolutions and
+// linear layers, from the weights' shapes and each unit's output size on `sample`, [1,C,H,W]).
+struct FlopsProfile {
+  std::vector<double> unit_forward_flops;
+  double total() const;
+  double range(int from, int to) const;
+};
+FlopsProfile profile_flops(BlockModel& m, const torch::Tensor& sample);
+
+}  // namespace etuner::model

@@ -1,0 +1,107 @@
+// Policies decide, mechanics act. A Scheduler says when to run a fine-tuning round and how
+// much to train; a Freezer says which blocks train. Both see plain signals and return plain
+// decisions; src/tuning applies them. Neither links torch.
+//
+//   auto p = etuner::policy::make("immediate");      // a preset: scheduler + freezer + options
+//   etuner::policy::RoundDecision d = p.scheduler->decide(signals);
+//
+// Register a new scheduler in src/sched/builtin.cpp, a freezer in src/freeze/builtin.cpp,
+// a preset in src/policy/presets.cpp. The harness never branches on a policy's name.
+#pragma once
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace etuner::policy {
+
+constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+
+// What the runtime measures for the scheduler. Signals it was not asked for stay kUnknown.
+struct ScheduleSignals {
+  double now_s = 0;
+  int pending_samples = 0;   // labeled samples not trained on yet
+  int pending_batches = 0;
+  int oldest_batch_samples = 0;  // size of the oldest pending batch
+  int64_t seen_samples = 0;  // labeled samples received so far
+  int rounds_run = 0;
+  double last_round_end_s = 0;
+  int requests_since_round = 0;
+  bool new_classes = false;  // the newest labeled batch has a label never seen before
+  bool drift = false;        // a scenario change was detected since the last round
+  double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
+  double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
+  double last_round_gain = kUnknown;        // held-out accuracy after minus before the last round
+  int oracle_scenario = -1;  // the true scenario index; only oracle-style peers may read it
+};
+
+// Which signals a scheduler reads: the runtime only pays for those.
+struct SignalNeeds {
+  bool test_then_train = false;  // newest_batch_accuracy, recent_accuracy, new_classes
+  bool holdout_gain = false;     // last_round_gain
+  bool drift = false;            // drift from labels and from inference inputs
+};
+
+struct [[nodiscard]] RoundDecision {
+  bool run = false;
+  int take_samples = 0;     // pending samples to train on (oldest first); 0 = all pending
+  int drop_samples = 0;     // pending samples to retire untrained (they still enter replay)
+  int epochs = 0;           // 0 = the stream's train.epochs_per_round
+  int replay_samples = -1;  // -1 = the stream's train.replay_samples
+  std::string reason;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  virtual RoundDecision decide(const ScheduleSignals& s) = 0;
+  virtual SignalNeeds needs() const = 0;
+};
+
+struct FreezeSignals {
+  int num_blocks = 0;
+  int frozen_prefix = 0;            // blocks [0, frozen_prefix) are frozen now
+  std::vector<double> similarity;   // per block, CKA of its output now vs the previous check
+  bool drift = false;               // scenario change detected since the last check
+  bool round_start = false;         // first check of a round
+  int round = 0;
+  int epoch = 0;
+};
+
+struct [[nodiscard]] FreezePlan {
+  int frozen_prefix = 0;
+  bool measure_similarity = false;  // compute `similarity` before the next check
+  std::string reason;
+};
+
+class Freezer {
+ public:
+  virtual ~Freezer() = default;
+  virtual FreezePlan decide(const FreezeSignals& s) = 0;
+};
+
+// Label-free adaptation from the inference stream, applied by the runtime.
+struct AdaptOptions {
+  bool bn_adapt = false;           // refresh BatchNorm statistics from recent requests
+  bool pseudo_labels = false;      // train on confident predictions of recent requests
+  double pseudo_threshold = 0.95;  // minimum confidence of a pseudo-label
+};
+
+struct Policy {
+  std::string name;
+  std::string description;
+  std::string scheduler_name;
+  std::string freezer_name;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<Freezer> freezer;
+  AdaptOptions adapt;
+};
+
+// A registered preset ("immediate", "never", ...) or "<scheduler>+<freezer>".
+// Throws ConfigError listing the valid names.
+Policy make(const std::string& name);
+std::vector<std::string> preset_names();
+std::string preset_help(const std::string& name);
+
+}  // namespace etuner::policy

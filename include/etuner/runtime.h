@@ -1,0 +1,157 @@
+// Runtime: serves the current model version, buffers labeled samples, asks the policies,
+// runs rounds on a working copy and publishes new versions.
+//
+//   etuner::runtime::Runtime rt(std::move(model), etuner::policy::make("immediate"), cfg, meter);
+//   rt.add_labeled(x, y, now_s);                 // a labeled batch arrives
+//   if (auto r = rt.advance(now_s)) ...          // maybe a round ran (r: its record)
+//   auto p = rt.predict(images);                 // answered by the deployed version
+//
+// The core is single-threaded and deterministic. Under the realtime protocol a round's new
+// version is deployed only once its modeled duration has passed in stream time; requests
+// arriving meanwhile are answered by the previous version.
+#pragma once
+#include <torch/torch.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "etuner/device_profile.h"
+#include "etuner/meter.h"
+#include "etuner/model.h"
+#include "etuner/policy.h"
+#include "etuner/stream.h"
+
+namespace etuner::runtime {
+
+struct RuntimeConfig {
+  stream::TrainConfig train;
+  std::string mode = "instant";  // instant | realtime
+  DeviceProfile profile;
+  torch::Device device = torch::kCPU;
+  uint64_t seed = 1;
+  double cache_mb = 256;
+  std::string checkpoint_dir;  // "" = no checkpoints
+  std::vector<int> known_classes;  // classes the deployed model was trained on
+};
+
+struct Prediction {
+  torch::Tensor labels;      // int64 [N]
+  torch::Tensor confidence;  // float [N], max softmax probability
+  int version = 0;
+};
+
+struct RoundRecord {
+  int round = 0;
+  double start_s = 0;
+  double end_s = 0;  // when the new version is deployed (stream time)
+  int scenario = -1;  // the true scenario when the round started (for reports only)
+  int fresh_samples = 0;
+  int replay_samples = 0;
+  int64_t samples = 0;  // sample passes
+  int steps = 0;
+  int epochs = 0;
+  int frozen_prefix = 0;
+  std::string frozen_mask;  // '1' per frozen block at round end
+  double wall_s = 0;        // measured, checkpoint included
+  double modeled_s = 0;     // from the device profile
+  double energy_j = 0;
+  double train_flops = 0;
+  double loss = 0;
+  bool discarded = false;  // loss went NaN/inf: the last good version keeps serving
+  std::string reason;
+};
+
+struct Totals {
+  double finetune_s = 0;     // rounds + decision overhead, measured
+  double decision_s = 0;     // signals and policy decisions, measured
+  double modeled_s = 0;
+  double finetune_j = 0;
+  double inference_j = 0;
+  double inference_s = 0;
+  int rounds = 0;
+  int64_t samples_trained = 0;
+  double train_flops = 0;
+};
+
+// A fixed-capacity reservoir of seen labeled samples, replayed in rounds.
+class ReplayBuffer {
+ public:
+  ReplayBuffer(int capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {}
+  void add(const torch::Tensor& x, const torch::Tensor& y);
+  // `n` samples drawn uniformly without replacement (fewer if the buffer holds fewer).
+  std::pair<torch::Tensor, torch::Tensor> sample(int n);
+  int64_t size() const { return filled_; }
+
+ private:
+  int capacity_;
+  std::mt19937_64 rng_;
+  torch::Tensor x_, y_;
+  int64_t filled_ = 0;
+  int64_t seen_ = 0;
+};
+
+class Runtime {
+ public:
+  Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy, RuntimeConfig cfg,
+          std::unique_ptr<meter::Meter> meter);
+
+  // Seeds the replay buffer (e.g. with pretraining samples the device ships with).
+  void seed_replay(const torch::Tensor& x, const torch::Tensor& y);
+
+  Prediction predict(const torch::Tensor& images);
+  void add_labeled(const torch::Tensor& x, const torch::Tensor& y, double now_s);
+  // Deploys a finished round whose time has come, then asks the scheduler (if the device is
+  // free) and runs the round it decides on.
+  std::optional<RoundRecord> advance(double now_s, int oracle_scenario = -1);
+
+  int version() const { return version_; }
+  // When a trained version is due to be deployed (infinity if none is waiting).
+  double next_deploy_s() const;
+  const Totals& totals() const { return totals_; }
+  const policy::Policy& policy() const { return policy_; }
+  int num_blocks() const { return working_->num_blocks(); }
+  // The meter's source now (a measured backend may have fallen back during the run).
+  std::string energy_source() const { return meter_->source(); }
+
+ private:
+  struct Pending {
+    torch::Tensor x, y;
+  };
+  void deploy_if_ready(double now_s);
+  policy::ScheduleSignals signals(double now_s, int oracle_scenario) const;
+  RoundRecord run_round(const policy::RoundDecision& d, double now_s);
+  std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop);
+  int choose_prefix(int round, int epoch);
+  void observe_batch(const torch::Tensor& x, const torch::Tensor& y);
+
+  std::unique_ptr<model::BlockModel> working_;
+  std::shared_ptr<model::BlockModel> deployed_;  // immutable once published
+  std::shared_ptr<model::BlockModel> next_;      // trained, waiting for its deploy time
+  double next_ready_s_ = 0;
+  double busy_until_s_ = 0;
+  policy::Policy policy_;
+  RuntimeConfig cfg_;
+  std::unique_ptr<meter::Meter> meter_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  model::FlopsProfile flops_;
+  ReplayBuffer replay_;
+  std::deque<Pending> pending_;
+  int pending_samples_ = 0;
+  int version_ = 0;
+  int rounds_ = 0;
+  double last_round_end_s_ = 0;
+  int requests_since_round_ = 0;
+  int64_t seen_samples_ = 0;
+  std::vector<bool> seen_class_;
+  bool new_classes_ = false;
+  double newest_accuracy_ = policy::kUnknown;
+  double recent_accuracy_ = policy::kUnknown;
+  int frozen_prefix_ = 0;
+  Totals totals_;
+};
+
+}  // namespace etuner::runtime

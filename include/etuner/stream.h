@@ -1,0 +1,118 @@
+// Streams: a JSON scenario spec replayed as a deterministic timeline of labeled batches and
+// inference requests. docs/streams.md documents every field.
+//
+//   auto spec = etuner::stream::load_spec("bench/streams/fmnist-ni.json");
+//   auto splits = etuner::data::load(spec.data.source, spec.data.root);
+//   auto timeline = etuner::stream::build_timeline(spec, splits);
+//   for (const auto& e : timeline.events) ...   // ordered by time_s
+//
+// Labeled samples come from the training split, never from the pretraining samples;
+// requests from the test split; both carry their scenario's shift.
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "etuner/data.h"
+
+namespace etuner::stream {
+
+struct DataConfig {
+  std::string source = "fashion-mnist";
+  std::string root;  // "" = the source's default
+};
+
+struct PretrainConfig {
+  std::vector<int> classes;  // empty = all classes
+  int samples = 10000;
+  int epochs = 15;
+  double lr = 0.05;
+  int batch_size = 64;
+};
+
+struct TrainConfig {
+  std::string optimizer = "sgd";  // sgd | adam
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int batch_size = 32;
+  int epochs_per_round = 3;
+  int replay_samples = 256;   // replayed per round, drawn from the replay buffer
+  int replay_buffer = 2000;   // reservoir of seen samples (seeded with pretraining samples)
+};
+
+struct ProtocolConfig {
+  std::string mode = "instant";  // instant | realtime
+  std::string device = "cpu-2core";
+  double batch_interval_s = 10;  // stream seconds between labeled batches
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string shift = "none";
+  int severity = 0;
+  std::vector<int> classes;          // labeled samples' classes; empty = all
+  std::vector<int> request_classes;  // requests' classes; empty = classes
+  int labeled_batches = 10;
+  int batch_size = 32;
+  int requests_per_batch = 40;  // requests arriving before each labeled batch
+};
+
+struct StreamSpec {
+  std::string name;
+  uint64_t seed = 1;
+  std::string model = "smallcnn";
+  DataConfig data;
+  PretrainConfig pretrain;
+  TrainConfig train;
+  ProtocolConfig protocol;
+  std::vector<ScenarioSpec> scenarios;
+  nlohmann::json json;  // the spec as read (with overrides applied)
+};
+
+// Throws ConfigError naming the field.
+StreamSpec parse_spec(const nlohmann::json& j);
+StreamSpec load_spec(const std::string& path);
+
+enum class EventKind { kLabeled, kRequest };
+
+struct Event {
+  EventKind kind;
+  double time_s;
+  int scenario;
+  int index;  // into Timeline::batches or Timeline::requests
+};
+
+struct LabeledBatch {
+  torch::Tensor images;  // float [B,C,H,W] in [0,1], shifted
+  torch::Tensor labels;  // int64 [B]
+};
+
+struct Requests {
+  torch::Tensor images;  // float [R,C,H,W] in [0,1], shifted
+  torch::Tensor labels;  // int64 [R]: ground truth, for scoring only
+};
+
+struct ScenarioSpan {
+  std::string name;
+  double start_s;
+  double end_s;
+};
+
+struct Timeline {
+  std::vector<Event> events;  // ordered by time_s
+  std::vector<LabeledBatch> batches;
+  Requests requests;
+  std::vector<ScenarioSpan> spans;
+  int num_classes = 0;
+  double end_s = 0;
+};
+
+// The pretraining samples: indices into splits.train (seeded, from pretrain.classes).
+std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train);
+
+Timeline build_timeline(const StreamSpec& spec, const data::Splits& splits);
+
+}  // namespace etuner::stream

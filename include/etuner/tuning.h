@@ -1,0 +1,70 @@
+// Tuning mechanics: the one place decisions take effect on a model.
+//
+//   etuner::tuning::apply_plan(model, plan);   // freeze blocks [0, plan.frozen_prefix)
+//   auto opt = etuner::tuning::make_optimizer(model, {"sgd", 0.01, 0.9, 5e-4});
+//   auto r = etuner::tuning::run_round(model, *opt, x, y, cfg, flops, choose_prefix);
+//
+// A user with their own training loop can adopt apply_plan alone.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "etuner/model.h"
+#include "etuner/policy.h"
+
+namespace etuner::tuning {
+
+// Frozen blocks get requires_grad(false), an undefined gradient (LibTorch's optimizers skip a
+// parameter only when its grad is undefined: a zero grad still gets momentum and weight
+// decay) and BatchNorm in eval mode. All other units train.
+void apply_plan(model::BlockModel& m, const policy::FreezePlan& plan);
+
+struct OptimizerConfig {
+  std::string kind = "sgd";  // sgd | adam
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+};
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::BlockModel& m,
+                                                        const OptimizerConfig& cfg);
+
+struct RoundConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  double cache_mb = 256;  // frozen-prefix activation cache budget; 0 disables the cache
+  bool verify_cache = false;  // recompute cached activations and assert they match
+  uint64_t seed = 0;          // minibatch order
+};
+
+struct RoundResult {
+  int steps = 0;
+  int64_t samples = 0;       // sample passes (samples x epochs)
+  double train_flops = 0;    // forward+backward FLOPs actually executed
+  double loss = 0;           // mean loss of the last epoch
+  bool finite = true;        // false: a loss went NaN/inf and the round must be discarded
+  int frozen_prefix = 0;     // at the end of the round
+  int64_t cache_hits = 0;
+};
+
+// Called at the start of every epoch; returns the frozen prefix to train with.
+using PrefixChooser = std::function<int(int epoch)>;
+
+RoundResult run_round(model::BlockModel& m, torch::optim::Optimizer& opt, const torch::Tensor& x,
+                      const torch::Tensor& y, const RoundConfig& cfg,
+                      const model::FlopsProfile& flops, const PrefixChooser& choose_prefix);
+
+// Atomic checkpoint of model and optimizer: temp files, then rename.
+void save_checkpoint(const std::string& dir, const model::BlockModel& m,
+                     torch::optim::Optimizer& opt);
+
+// Cross-entropy loss and accuracy of m on (x, y) in eval-free no-grad mode (modes untouched).
+struct Eval {
+  double loss = 0;
+  double accuracy = 0;
+};
+Eval evaluate(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y);
+
+}  // namespace etuner::tuning

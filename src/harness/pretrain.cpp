@@ -1,0 +1,114 @@
+// Pretraining of the deployed model, cached by content so every bench run starts from the
+// same weights without paying for them again.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "etuner/error.h"
+#include "etuner/harness.h"
+#include "etuner/tuning.h"
+
+namespace etuner::harness {
+namespace {
+
+bool is_torchscript(const std::string& model) {
+  return model.size() > 3 && model.substr(model.size() - 3) == ".pt";
+}
+
+model::InputShape shape_of(const data::Dataset& d) {
+  return {static_cast<int>(d.images.size(1)), static_cast<int>(d.images.size(2)),
+          static_cast<int>(d.images.size(3)), d.num_classes()};
+}
+
+std::string cache_dir(const PretrainOptions& o) {
+  if (!o.cache_dir.empty()) return o.cache_dir;
+  if (const char* env = std::getenv("ETUNER_CACHE")) return env;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.cache/etuner";
+}
+
+// Cheap content fingerprint of the pretraining images and labels.
+std::string fingerprint(const torch::Tensor& x, const torch::Tensor& y) {
+  auto flat = x.reshape({-1}).to(torch::kDouble);
+  auto w = torch::arange(flat.numel(), torch::kDouble).remainder(9973) + 1;
+  std::ostringstream s;
+  s.precision(17);
+  s << flat.sum().item<double>() << ":" << (flat * w).sum().item<double>() << ":"
+    << (y.to(torch::kDouble) * torch::arange(y.numel(), torch::kDouble)).sum().item<double>();
+  return s.str();
+}
+
+void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y,
+                  const stream::StreamSpec& spec, const torch::Device& dev, bool quiet) {
+  const auto& p = spec.pretrain;
+  auto opt = tuning::make_optimizer(m, {"sgd", p.lr, 0.9, 5e-4});
+  auto& sgd = static_cast<torch::optim::SGD&>(*opt);
+  tuning::apply_plan(m, {});
+  model::FlopsProfile none;
+  none.unit_forward_flops.assign(m.num_units(), 0.0);
+  const bool progress = !quiet && isatty(2);
+  for (int e = 0; e < p.epochs; ++e) {
+    // Cosine annealing: a short schedule that converges without tuning per model.
+    const double lr = 0.5 * p.lr * (1 + std::cos(M_PI * e / std::max(1, p.epochs)));
+    for (auto& g : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    tuning::RoundConfig rc;
+    rc.epochs = 1;
+    rc.batch_size = p.batch_size;
+    rc.cache_mb = 0;
+    rc.seed = spec.seed * 31 + e;
+    auto r = tuning::run_round(m, *opt, x.to(dev), y.to(dev), rc, none, nullptr);
+    if (!r.finite) throw ModelError("pretraining diverged (loss NaN/inf): lower pretrain.lr");
+    if (progress) std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   " << std::flush;
+  }
+  if (progress) std::cerr << "\n";
+  m.set_training(false);
+}
+
+}  // namespace
+
+std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Splits& splits,
+                                const PretrainOptions& o) {
+  auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
+  std::ostringstream key;
+  key << spec.model << "|" << spec.data.source << "|" << spec.seed << "|"
+      << nlohmann::json(spec.json.value("pretrain", nlohmann::json::object())).dump() << "|"
+      << splits.train.images.sizes() << "|"
+      << fingerprint(splits.train.images.index_select(0, rows), splits.train.labels.index_select(0, rows));
+  std::ostringstream name;
+  name << spec.model << "-" << std::hex << std::hash<std::string>{}(key.str()) << ".pt";
+  return cache_dir(o) + "/pretrained/" + name.str();
+}
+
+std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& spec,
+                                                    const data::Splits& splits,
+                                                    const PretrainOptions& o) {
+  const torch::Device dev(o.device);
+  if (!o.model_path.empty() || is_torchscript(spec.model)) {
+    auto m = model::load_torchscript(o.model_path.empty() ? spec.model : o.model_path);
+    m->to(dev);
+    return m;
+  }
+  auto m = model::make(spec.model, shape_of(splits.train));
+  const std::string path = pretrain_cache_path(spec, splits, o);
+  if (std::filesystem::exists(path)) {
+    m->load(path);
+    m->to(dev);
+    return m;
+  }
+  torch::manual_seed(spec.seed);
+  m = model::make(spec.model, shape_of(splits.train));
+  m->to(dev);
+  auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
+  train_epochs(*m, data::to_float(splits.train.images.index_select(0, rows)),
+               splits.train.labels.index_select(0, rows), spec, dev, o.quiet);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  m->save(path + ".tmp");
+  std::filesystem::rename(path + ".tmp", path);
+  return m;
+}
+
+}  // namespace etuner::harness

@@ -1,0 +1,139 @@
+#include "harness/results.h"
+
+#include <sys/utsname.h>
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "etuner/device_profile.h"
+#include "etuner/error.h"
+#include "etuner/version.h"
+
+namespace etuner::harness {
+namespace {
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+nlohmann::json machine(const RunContext& ctx) {
+  utsname u{};
+  uname(&u);
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return {{"hostname", host},
+          {"cpus", std::thread::hardware_concurrency()},
+          {"os", std::string(u.sysname) + " " + u.release + " " + u.machine},
+          {"torch", TORCH_VERSION},
+          {"device", ctx.device},
+          {"threads", ctx.threads}};
+}
+
+std::vector<double> per_scenario_accuracy(const PolicyRun& run, size_t scenarios) {
+  std::vector<double> correct(scenarios, 0), total(scenarios, 0);
+  for (const auto& a : run.answers) {
+    total[a.scenario] += 1;
+    correct[a.scenario] += a.prediction == a.label;
+  }
+  std::vector<double> out;
+  for (size_t s = 0; s < scenarios; ++s) out.push_back(total[s] ? correct[s] / total[s] : 0.0);
+  return out;
+}
+
+double average_accuracy(const PolicyRun& run) {
+  if (run.answers.empty()) return 0;
+  double c = 0;
+  for (const auto& a : run.answers) c += a.prediction == a.label;
+  return c / run.answers.size();
+}
+
+// Realtime runs have idle stream time between rounds; instant runs have none by definition.
+double idle_energy(const PolicyRun& run, const stream::StreamSpec& spec, const stream::Timeline& tl) {
+  if (spec.protocol.mode != "realtime") return 0;
+  const auto& p = device_profile(spec.protocol.device);
+  return std::max(0.0, tl.end_s - run.totals.modeled_s) * p.idle_power_w;
+}
+
+}  // namespace
+
+nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& spec,
+                              const stream::Timeline& tl, const std::string& energy_source) {
+  const auto& t = run.totals;
+  return {{"avg_inference_accuracy", average_accuracy(run)},
+          {"per_scenario_accuracy", per_scenario_accuracy(run, spec.scenarios.size())},
+          {"finetune_seconds", t.finetune_s},
+          {"modeled_finetune_seconds", t.modeled_s},
+          {"finetune_energy_joules", t.finetune_j},
+          {"energy_source", energy_source},
+          {"inference_energy_joules", t.inference_j},
+          {"inference_seconds", t.inference_s},
+          {"idle_energy_joules", idle_energy(run, spec, tl)},
+          {"idle_energy_source", "modeled"},
+          {"rounds", t.rounds},
+          {"samples_trained", t.samples_trained},
+          {"train_flops", t.train_flops},
+          {"decision_seconds", t.decision_s},
+          {"peak_rss_mb", run.peak_rss_mb},
+          {"scheduler", run.scheduler},
+          {"freezer", run.freezer},
+          {"description", run.description}};
+}
+
+nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeline& tl,
+                            const RunContext& ctx, const nlohmann::json& policies) {
+  nlohmann::json scenarios = nlohmann::json::array();
+  for (size_t s = 0; s < spec.scenarios.size(); ++s)
+    scenarios.push_back({{"index", s},
+                         {"name", spec.scenarios[s].name},
+                         {"shift", spec.scenarios[s].shift},
+                         {"severity", spec.scenarios[s].severity},
+                         {"start_s", tl.spans[s].start_s},
+                         {"end_s", tl.spans[s].end_s}});
+  return {{"stream", spec.name},
+          {"model", ctx.model_name},
+          {"protocol", spec.protocol.mode},
+          {"device_profile", spec.protocol.device},
+          {"command", ctx.command},
+          {"etuner_version", version()},
+          {"git", git_describe()},
+          {"created_utc", utc_now()},
+          {"machine", machine(ctx)},
+          {"spec", spec.json},
+          {"scenarios", scenarios},
+          {"num_blocks", ctx.num_blocks},
+          {"policies", policies}};
+}
+
+void write_requests_csv(const std::string& path, const std::vector<PolicyRun>& runs) {
+  std::ofstream out(path);
+  if (!out) throw IoError(path + ": cannot write");
+  out << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version\n";
+  for (const auto& r : runs)
+    for (const auto& a : r.answers)
+      out << r.name << "," << a.request << "," << a.time_s << "," << a.scenario << "," << a.label
+          << "," << a.prediction << "," << (a.prediction == a.label) << "," << a.confidence << ","
+          << a.version << "\n";
+}
+
+void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& runs) {
+  std::ofstream out(path);
+  if (!out) throw IoError(path + ": cannot write");
+  out << "policy,round,start_s,end_s,scenario,samples,steps,epochs,frozen_prefix,frozen_mask,"
+         "wall_s,modeled_s,energy_j,train_flops,loss,fresh_samples,replay_samples,discarded,reason\n";
+  for (const auto& run : runs)
+    for (const auto& r : run.rounds)
+      out << run.name << "," << r.round << "," << r.start_s << "," << r.end_s << "," << r.scenario
+          << "," << r.samples << "," << r.steps << "," << r.epochs << "," << r.frozen_prefix << ","
+          << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << "," << r.energy_j << ","
+          << r.train_flops << "," << r.loss << "," << r.fresh_samples << "," << r.replay_samples
+          << "," << r.discarded << "," << r.reason << "\n";
+}
+
+}  // namespace etuner::harness

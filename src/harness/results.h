@@ -1,0 +1,32 @@
+// Results files: results.json (summary per policy, with provenance), requests.csv (one row
+// per answered request) and rounds.csv (one row per round). docs/results-format.md has the
+// schema.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "etuner/stream.h"
+#include "harness/replay.h"
+
+namespace etuner::harness {
+
+struct RunContext {
+  std::string command;
+  std::string device;
+  int threads = 0;
+  std::string energy_source;
+  std::string model_name;
+  int num_blocks = 0;
+};
+
+nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& spec,
+                              const stream::Timeline& tl, const std::string& energy_source);
+
+nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeline& tl,
+                            const RunContext& ctx, const nlohmann::json& policies);
+
+void write_requests_csv(const std::string& path, const std::vector<PolicyRun>& runs);
+void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& runs);
+
+}  // namespace etuner::harness

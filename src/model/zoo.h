@@ -1,0 +1,78 @@
+// Private to src/model: the zoo's network builders and the BlockModel that wraps them.
+//
+// A builder returns the units of one network as torch::nn::Sequential modules (blocks,
+// then the head); ZooModel owns them under one root module so that parameter and buffer
+// names ("block3.1.conv1.weight") are stable for save/load.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "etuner/model.h"
+
+namespace etuner::model {
+
+struct ZooUnits {
+  std::vector<torch::nn::Sequential> blocks;
+  torch::nn::Sequential head{nullptr};
+};
+
+namespace zoo {
+
+// The units of zoo network `name` (the table in zoo.cpp), initialized from torch's global
+// RNG (the layers' own init, then init_convs); throws ConfigError for an unknown name or an
+// input the network cannot take.
+ZooUnits make_units(const std::string& name, const InputShape& shape);
+
+ZooUnits resnet20(const InputShape& shape);
+ZooUnits mobilenetv2(const InputShape& shape);
+ZooUnits smallcnn(const InputShape& shape);
+ZooUnits tiny(const InputShape& shape);
+
+// Shared layers: conv3x3 (padding 1, no bias: BN follows) + BN + ReLU.
+torch::nn::Sequential conv_bn_relu(int in, int out, int stride = 1);
+// Global average pool + flatten + linear: the head of every zoo network.
+torch::nn::Sequential pool_linear_head(int in, int num_classes);
+// Kaiming-normal (fan_out, ReLU) for every convolution under `root`, as torchvision does;
+// BatchNorm keeps weight 1 / bias 0 and linear layers keep LibTorch's default init.
+void init_convs(torch::nn::Module& root);
+
+}  // namespace zoo
+
+// Throws ModelError unless 0 <= i < m.num_units(); `what` names the operation.
+void check_unit(const BlockModel& m, int i, const char* what);
+
+// The first non-empty line of an exception's message, without c10's backtrace: LibTorch
+// messages can run to pages, and ours name the path or unit anyway.
+std::string brief(const std::exception& e);
+
+class ZooModel final : public BlockModel {
+ public:
+  ZooModel(std::string name, const InputShape& shape, ZooUnits units);
+
+  std::string name() const override { return name_; }
+  int num_blocks() const override { return static_cast<int>(units_.size()) - 1; }
+  torch::Tensor forward_unit(int i, const torch::Tensor& x) override;
+  std::vector<torch::Tensor> unit_parameters(int i) override;
+  std::vector<torch::Tensor> unit_buffers(int i) override;
+  void set_unit_training(int i, bool training) override;
+  // Also carries over per-module train/eval modes and requires_grad flags, so a clone of a
+  // partly frozen model is frozen the same way.
+  std::unique_ptr<BlockModel> clone() const override;
+  void to(const torch::Device& device) override;
+  void save(const std::string& path) const override;
+  void load(const std::string& path) override;
+
+ private:
+  torch::Device device() const;
+  void copy_state_from(const ZooModel& other);
+
+  std::string name_;
+  InputShape shape_;
+  std::shared_ptr<torch::nn::Module> root_;
+  std::vector<torch::nn::Sequential> units_;  // blocks then head, registered under root_
+};
+
+}  // namespace etuner::model

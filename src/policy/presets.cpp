@@ -1,0 +1,73 @@
+// Named presets: a scheduler, a freezer and adaptation options under one name. A preset is a
+// row in this table, never a branch in the harness.
+#include "etuner/error.h"
+#include "etuner/freeze.h"
+#include "etuner/sched.h"
+
+namespace etuner::policy {
+namespace {
+
+struct Preset {
+  std::string name;
+  std::string description;
+  std::string scheduler;
+  std::string freezer;
+  AdaptOptions adapt;
+};
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> table = {
+      {"immediate", "a full round for every arriving labeled batch (the baseline)", "immediate",
+       "none", {}},
+      {"never", "no fine-tuning: the pretrained model serves the whole stream", "never", "none", {}},
+  };
+  return table;
+}
+
+const Preset* find_preset(const std::string& name) {
+  for (const auto& p : presets())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+Policy build(const std::string& name, const std::string& description, const std::string& sched_name,
+             const std::string& freezer_name, const AdaptOptions& adapt) {
+  Policy p;
+  p.name = name;
+  p.description = description;
+  p.scheduler_name = sched_name;
+  p.freezer_name = freezer_name;
+  p.scheduler = sched::registry().make(sched_name, {});
+  p.freezer = freeze::registry().make(freezer_name, {});
+  p.adapt = adapt;
+  return p;
+}
+
+}  // namespace
+
+Policy make(const std::string& name) {
+  if (const Preset* p = find_preset(name))
+    return build(p->name, p->description, p->scheduler, p->freezer, p->adapt);
+  const auto plus = name.find('+');
+  if (plus == std::string::npos) {
+    std::string valid;
+    for (const auto& n : preset_names()) valid += (valid.empty() ? "" : ", ") + n;
+    throw ConfigError("unknown policy '" + name + "' (valid: " + valid +
+                      ", or <scheduler>+<freezer>)");
+  }
+  const std::string s = name.substr(0, plus), f = name.substr(plus + 1);
+  return build(name, "scheduler " + s + " with freezer " + f, s, f, {});
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const auto& p : presets()) names.push_back(p.name);
+  return names;
+}
+
+std::string preset_help(const std::string& name) {
+  const Preset* p = find_preset(name);
+  return p ? p->description : "";
+}
+
+}  // namespace etuner::policy

@@ -1,0 +1,16 @@
+// The scheduler table: name, one-line help, factory. Add a policy here and nowhere else.
+#include "etuner/sched.h"
+#include "sched/schedulers.h"
+
+namespace etuner::sched {
+
+const Registry<policy::Scheduler>& registry() {
+  static const Registry<policy::Scheduler> r(
+      "scheduler", {
+                       {"immediate", "a round for every arriving labeled batch", make_immediate},
+                       {"never", "no fine-tuning", make_never},
+                   });
+  return r;
+}
+
+}  // namespace etuner::sched

@@ -1,0 +1,19 @@
+// never: no fine-tuning at all; the pretrained model serves the whole stream.
+#include "sched/schedulers.h"
+
+namespace etuner::sched {
+namespace {
+
+class Never final : public policy::Scheduler {
+ public:
+  policy::RoundDecision decide(const policy::ScheduleSignals&) override { return {}; }
+  policy::SignalNeeds needs() const override { return {}; }
+};
+
+}  // namespace
+
+std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json&) {
+  return std::make_unique<Never>();
+}
+
+}  // namespace etuner::sched

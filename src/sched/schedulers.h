@@ -1,0 +1,13 @@
+// Factories of the built-in schedulers; the table in builtin.cpp lists them by name.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "etuner/policy.h"
+
+namespace etuner::sched {
+
+std::unique_ptr<policy::Scheduler> make_immediate(const nlohmann::json& params);
+std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json& params);
+
+}  // namespace etuner::sched

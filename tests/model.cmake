@@ -1,0 +1,1 @@
+etuner_test(model LIBS etuner_model SOURCES test_model.cpp)

@@ -1,0 +1,129 @@
+// The mechanics: freezing really freezes, the activation cache changes nothing but speed.
+#include <gtest/gtest.h>
+
+#include "etuner/tuning.h"
+
+using namespace etuner;
+
+namespace {
+
+std::unique_ptr<model::BlockModel> tiny() {
+  torch::manual_seed(0);
+  return model::make("tiny", {1, 12, 12, 10});
+}
+
+std::pair<torch::Tensor, torch::Tensor> data(int n = 48) {
+  torch::manual_seed(1);
+  return {torch::rand({n, 1, 12, 12}), torch::randint(0, 10, {n}, torch::kLong)};
+}
+
+std::vector<torch::Tensor> copies(const std::vector<torch::Tensor>& ts) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : ts) out.push_back(t.detach().clone());
+  return out;
+}
+
+}  // namespace
+
+TEST(ApplyPlan, FrozenWeightsStayBitIdenticalUnderMomentumAndWeightDecay) {
+  auto m = tiny();
+  auto [x, y] = data();
+  auto opt = tuning::make_optimizer(*m, {"sgd", 0.1, 0.9, 5e-4});
+  // Train everything once so the frozen block has momentum and a gradient to leak.
+  tuning::RoundConfig rc;
+  rc.epochs = 1;
+  rc.batch_size = 16;
+  auto profile = model::profile_flops(*m, x.slice(0, 0, 1));
+  tuning::run_round(*m, *opt, x, y, rc, profile, nullptr);
+  auto frozen_before = copies(m->unit_parameters(0));
+  auto head_before = copies(m->unit_parameters(m->num_blocks()));
+  auto bn_before = copies(m->unit_buffers(0));
+  rc.epochs = 3;
+  tuning::run_round(*m, *opt, x, y, rc, profile, [](int) { return 1; });
+  auto frozen_after = m->unit_parameters(0);
+  for (size_t i = 0; i < frozen_before.size(); ++i)
+    EXPECT_TRUE(torch::equal(frozen_before[i], frozen_after[i])) << "parameter " << i;
+  auto bn_after = m->unit_buffers(0);
+  for (size_t i = 0; i < bn_before.size(); ++i)
+    EXPECT_TRUE(torch::equal(bn_before[i], bn_after[i])) << "buffer " << i;
+  auto head_after = m->unit_parameters(m->num_blocks());
+  EXPECT_FALSE(torch::equal(head_before[0], head_after[0]));
+}
+
+TEST(ApplyPlan, FrozenParametersLoseGradAndRequiresGrad) {
+  auto m = tiny();
+  auto [x, y] = data(8);
+  torch::nn::functional::cross_entropy(m->forward(x), y).backward();
+  tuning::apply_plan(*m, {1, false, ""});
+  for (auto& p : m->unit_parameters(0)) {
+    EXPECT_FALSE(p.requires_grad());
+    EXPECT_FALSE(p.grad().defined());
+  }
+  for (auto& p : m->unit_parameters(1)) EXPECT_TRUE(p.requires_grad());
+}
+
+// The fast path (cached prefix activations) against the reference (recomputing the prefix).
+TEST(ActivationCache, CachedAndRecomputedRoundsGiveTheSameLossAndWeights) {
+  auto [x, y] = data();
+  auto run = [&, &x = x, &y = y](double cache_mb, bool verify) {
+    auto m = tiny();
+    auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 5e-4});
+    tuning::RoundConfig rc;
+    rc.epochs = 3;
+    rc.batch_size = 16;
+    rc.cache_mb = cache_mb;
+    rc.verify_cache = verify;
+    auto r = tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)),
+                               [](int) { return 1; });
+    return std::make_pair(r, copies(m->parameters()));
+  };
+  auto [cached, wc] = run(64, true);
+  auto [plain, wp] = run(0, false);
+  EXPECT_GT(cached.cache_hits, 0);
+  EXPECT_EQ(plain.cache_hits, 0);
+  EXPECT_DOUBLE_EQ(cached.loss, plain.loss);
+  for (size_t i = 0; i < wc.size(); ++i) EXPECT_TRUE(torch::equal(wc[i], wp[i])) << i;
+  EXPECT_LT(cached.train_flops, plain.train_flops);  // the prefix ran once, not per epoch
+}
+
+TEST(ActivationCache, ABudgetTooSmallForAllRowsStillGivesTheSameResult) {
+  auto [x, y] = data();
+  auto run = [&, &x = x, &y = y](double cache_mb) {
+    auto m = tiny();
+    auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+    tuning::RoundConfig rc;
+    rc.epochs = 2;
+    rc.batch_size = 16;
+    rc.cache_mb = cache_mb;
+    auto r = tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)),
+                               [](int) { return 1; });
+    return r.loss;
+  };
+  // One row of the tiny model's prefix output is 8*12*12 floats = 4.6 KB: 0.05 MB holds ~11.
+  EXPECT_DOUBLE_EQ(run(0.05), run(0));
+}
+
+TEST(Round, ANonFiniteLossIsReported) {
+  auto m = tiny();
+  auto [x, y] = data(16);
+  x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+  tuning::RoundConfig rc;
+  rc.batch_size = 16;
+  auto r = tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+  EXPECT_FALSE(r.finite);
+}
+
+TEST(Round, CountsStepsSamplesAndFlops) {
+  auto m = tiny();
+  auto [x, y] = data(40);
+  auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+  tuning::RoundConfig rc;
+  rc.epochs = 2;
+  rc.batch_size = 16;
+  auto prof = model::profile_flops(*m, x.slice(0, 0, 1));
+  auto r = tuning::run_round(*m, *opt, x, y, rc, prof, nullptr);
+  EXPECT_EQ(r.steps, 6);  // ceil(40/16) per epoch
+  EXPECT_EQ(r.samples, 80);
+  EXPECT_DOUBLE_EQ(r.train_flops, 3 * prof.total() * 80);
+}
