@@ -18,10 +18,10 @@ build: setup $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on the embedded default (Fashion-MNIST): immediate vs etuner.
-demo: build
-	$(BUILD)/etuner bench --stream $(STREAM) --policies $(DEMO_POLICIES) --out $(DEMO_OUT)
-
 DEMO_POLICIES ?= immediate,never
+
+demo: build
+	$(BUILD)/etuner bench --stream $(STREAM) --policies $(DEMO_POLICIES) --out $(DEMO_OUT) --report
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -73,6 +73,10 @@ struct Totals {
   double inference_j = 0;
   double inference_s = 0;
   int rounds = 0;
+  int drifts = 0;            // scenario changes detected (labels or requests)
+  double similarity_s = 0;   // CKA probes inside rounds (already in finetune_s)
+  double adapt_s = 0;        // BatchNorm adaptation and pseudo-labels (already in decision_s)
+  int64_t pseudo_labeled = 0;  // pseudo-labeled samples trained on
   int64_t samples_trained = 0;
   double train_flops = 0;
 };
@@ -92,6 +96,25 @@ class ReplayBuffer {
   torch::Tensor x_, y_;
   int64_t filled_ = 0;
   int64_t seen_ = 0;
+};
+
+// Label-free scenario-change detection from inference inputs (src/runtime/drift_monitor.cpp).
+//   monitor.observe(request_images);        // as requests are answered
+//   bool change = monitor.end_gap();        // when the next labeled batch arrives
+class DriftMonitor {
+ public:
+  explicit DriftMonitor(double z_threshold = 8, int min_reference = 16, int max_reference = 256)
+      : z_threshold_(z_threshold), min_reference_(min_reference), max_reference_(max_reference) {}
+  void observe(const torch::Tensor& images);
+  bool end_gap();
+  double last_score() const { return last_score_; }
+
+ private:
+  double score() const;
+  double z_threshold_;
+  int min_reference_, max_reference_;
+  torch::Tensor gap_, ref_;  // per-image features: this gap's, and since the last change
+  double last_score_ = 0;
 };
 
 class Runtime {
@@ -120,17 +143,28 @@ class Runtime {
  private:
   struct Pending {
     torch::Tensor x, y;
+    double accuracy = policy::kUnknown;  // test-then-train, before any training on it
   };
   void deploy_if_ready(double now_s);
   policy::ScheduleSignals signals(double now_s, int oracle_scenario) const;
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
   std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop);
   int choose_prefix(int round, int epoch);
-  void observe_batch(const torch::Tensor& x, const torch::Tensor& y);
+  double observe_batch(const torch::Tensor& x, const torch::Tensor& y);
+  void detect_change();
+  void adapt_from_requests(const torch::Tensor& x, const Prediction& p);
+  void refresh_serving();
+  void measure_similarity(policy::FreezeSignals& s);
+  std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
+  template <class F>
+  void decide_window(F&& f);
 
   std::unique_ptr<model::BlockModel> working_;
   std::shared_ptr<model::BlockModel> deployed_;  // immutable once published
   std::shared_ptr<model::BlockModel> next_;      // trained, waiting for its deploy time
+  // What answers requests: deployed_, or (bn_adapt) a copy of it whose BatchNorm statistics
+  // follow the answered requests. Never the working model.
+  std::shared_ptr<model::BlockModel> serving_;
   double next_ready_s_ = 0;
   double busy_until_s_ = 0;
   policy::Policy policy_;
@@ -151,6 +185,21 @@ class Runtime {
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
   int frozen_prefix_ = 0;
+  // Drift: detected changes wait here until a round (scheduler) and a check (freezer) see them.
+  DriftMonitor monitor_;
+  bool drift_sched_ = false, drift_freeze_ = false;
+  int gaps_since_change_ = 1 << 20;
+  // Held-out gain: test-then-train accuracy of the batches a round trained on (before it) and
+  // of the first batch after it, i.e. on data neither version trained on.
+  double round_before_acc_ = policy::kUnknown;
+  bool gain_open_ = false;
+  double last_gain_ = policy::kUnknown;
+  // Similarity probe: fixed recent samples, and the block outputs at the previous check.
+  torch::Tensor probe_;
+  std::vector<torch::Tensor> probe_prev_;
+  bool measure_next_ = false;
+  // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
+  torch::Tensor recent_x_, recent_label_, recent_conf_;
   Totals totals_;
 };
 

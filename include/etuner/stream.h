@@ -26,6 +26,7 @@ struct DataConfig {
 
 struct PretrainConfig {
   std::vector<int> classes;  // empty = all classes
+  int64_t seed = -1;         // -1 = the stream's seed; a tuning copy pins it to share the model
   int samples = 10000;
   int epochs = 15;
   double lr = 0.05;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "etuner/model.h"
 #include "etuner/policy.h"
@@ -66,5 +67,21 @@ struct Eval {
   double accuracy = 0;
 };
 Eval evaluate(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y);
+
+
+// Linear CKA (Kornblith et al. 2019) between two representations [n, ...] of the same n
+// samples, through their centered n x n Gram matrices (cheap when features >> n): 1 for
+// representations equal up to rotation and isotropic scaling, near 0 for unrelated ones.
+double linear_cka(const torch::Tensor& a, const torch::Tensor& b);
+
+// Outputs of blocks [0, num_blocks) of m on `probe`, in eval mode without gradients. Unit
+// modes are restored afterwards as apply_plan({frozen_prefix}) sets them.
+std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& probe,
+                                         int frozen_prefix);
+
+// Label-free BatchNorm adaptation: moves m's BatchNorm running statistics a fraction `alpha`
+// of the way to the statistics of `x` (one no-grad forward in train mode). Assumes the
+// BatchNorm momentum is PyTorch's default 0.1 (every zoo model's); m is left in eval mode.
+void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha);
 
 }  // namespace etuner::tuning

@@ -8,6 +8,7 @@ const Registry<policy::Freezer>& registry() {
   static const Registry<policy::Freezer> r(
       "freezer", {
                      {"none", "every block trains", make_none},
+                     {"simfreeze", "freeze the longest prefix whose CKA stopped changing", make_simfreeze},
                  });
   return r;
 }

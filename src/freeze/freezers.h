@@ -8,5 +8,6 @@
 namespace etuner::freeze {
 
 std::unique_ptr<policy::Freezer> make_none(const nlohmann::json& params);
+std::unique_ptr<policy::Freezer> make_simfreeze(const nlohmann::json& params);
 
 }  // namespace etuner::freeze

@@ -74,8 +74,10 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
                                 const PretrainOptions& o) {
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
   std::ostringstream key;
-  key << spec.model << "|" << spec.data.source << "|" << spec.seed << "|"
-      << nlohmann::json(spec.json.value("pretrain", nlohmann::json::object())).dump() << "|"
+  key << spec.model << "|" << spec.data.source << "|"
+      << (spec.pretrain.seed >= 0 ? static_cast<uint64_t>(spec.pretrain.seed) : spec.seed) << "|"
+      << nlohmann::json(spec.pretrain.classes).dump() << "|" << spec.pretrain.samples << "|"
+      << spec.pretrain.epochs << "|" << spec.pretrain.lr << "|" << spec.pretrain.batch_size << "|"
       << splits.train.images.sizes() << "|"
       << fingerprint(splits.train.images.index_select(0, rows), splits.train.labels.index_select(0, rows));
   std::ostringstream name;
@@ -99,7 +101,7 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
     m->to(dev);
     return m;
   }
-  torch::manual_seed(spec.seed);
+  torch::manual_seed(spec.pretrain.seed >= 0 ? spec.pretrain.seed : spec.seed);
   m = model::make(spec.model, shape_of(splits.train));
   m->to(dev);
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);

@@ -20,6 +20,14 @@ const std::vector<Preset>& presets() {
       {"immediate", "a full round for every arriving labeled batch (the baseline)", "immediate",
        "none", {}},
       {"never", "no fine-tuning: the pretrained model serves the whole stream", "never", "none", {}},
+      {"lazy", "lazytune scheduling alone: merged, budgeted rounds; eager after a change",
+       "lazytune", "none", {}},
+      {"freeze", "immediate rounds with similarity-guided prefix freezing", "immediate",
+       "simfreeze", {}},
+      {"etuner", "lazytune + simfreeze + BatchNorm statistics adapted from answered requests",
+       "lazytune", "simfreeze", {true, false, 0.95}},
+      {"etuner-ssl", "etuner + confident pseudo-labels of answered requests merged into rounds",
+       "lazytune", "simfreeze", {true, true, 0.95}},
   };
   return table;
 }

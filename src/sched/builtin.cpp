@@ -9,6 +9,7 @@ const Registry<policy::Scheduler>& registry() {
       "scheduler", {
                        {"immediate", "a round for every arriving labeled batch", make_immediate},
                        {"never", "no fine-tuning", make_never},
+                       {"lazytune", "merged rounds sized by held-out gain; eager after a detected change", make_lazytune},
                    });
   return r;
 }

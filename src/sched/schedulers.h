@@ -9,5 +9,6 @@ namespace etuner::sched {
 
 std::unique_ptr<policy::Scheduler> make_immediate(const nlohmann::json& params);
 std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json& params);
+std::unique_ptr<policy::Scheduler> make_lazytune(const nlohmann::json& params);
 
 }  // namespace etuner::sched

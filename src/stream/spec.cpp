@@ -25,6 +25,7 @@ PretrainConfig parse_pretrain(const nlohmann::json& j) {
   if (j.is_null()) return p;
   Fields f(j, "pretrain");
   p.classes = f.get("classes", p.classes);
+  p.seed = f.get<int64_t>("seed", p.seed);
   p.samples = f.get("samples", p.samples);
   p.epochs = f.get("epochs", p.epochs);
   p.lr = f.get("lr", p.lr);

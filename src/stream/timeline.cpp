@@ -102,7 +102,8 @@ void check_classes(const std::vector<int>& classes, int num_classes, const std::
 
 std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train) {
   check_classes(spec.pretrain.classes, train.num_classes(), "pretrain.classes");
-  Pool pool(train, shuffled(train.size(), mix(spec.seed, 1)), false);
+  const uint64_t seed = spec.pretrain.seed >= 0 ? spec.pretrain.seed : spec.seed;
+  Pool pool(train, shuffled(train.size(), mix(seed, 1)), false);
   return pool.take(spec.pretrain.classes, spec.pretrain.samples, "pretrain.samples");
 }
 

@@ -6,6 +6,7 @@
 #include "etuner/error.h"
 #include "etuner/harness.h"
 #include "etuner/policy.h"
+#include "etuner/report.h"
 #include "summary.h"
 
 namespace etuner::cli {
@@ -32,6 +33,7 @@ struct BenchFlags {
   harness::BenchOptions o;
   std::string policies = "immediate,never";
   std::string overrides;
+  bool report = false;
 };
 
 }  // namespace
@@ -51,6 +53,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--set", flags->overrides,
                   "JSON merged into the spec, e.g. '{\"train\":{\"lr\":0.001}}'");
   cmd->add_flag("--quiet", flags->o.quiet, "no progress on stderr");
+  cmd->add_flag("--report", flags->report, "also write OUT/report.html (see `etuner report`)");
   cmd->callback([flags]() {
     flags->o.policies = split_commas(flags->policies);
     flags->o.overrides = parse_overrides(flags->overrides);
@@ -58,6 +61,7 @@ void add_bench_command(CLI::App& app) {
     const auto results = harness::run_bench(flags->o);
     print_summary(results, std::cout);
     std::cout << "results: " << flags->o.out_dir << "/results.json\n";
+    if (flags->report) std::cout << "report: " << report::write_report(flags->o.out_dir) << "\n";
   });
 }
 

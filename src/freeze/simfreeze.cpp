@@ -1,0 +1,77 @@
+// simfreeze: freeze the longest prefix of blocks whose representation stopped changing.
+// At every check the runtime measures, per block, linear CKA between its output on a fixed
+// probe now and at the previous check. A block whose CKA stayed at or above `threshold` for
+// `patience` consecutive checks has converged; the frozen prefix grows to the longest run
+// of converged blocks from the input side (a block after a trainable one keeps training: its
+// input still moves). The prefix only grows within a scenario; a detected change unfreezes
+// every block, because a shift of the inputs moves the earliest representations first and
+// a frozen prefix would serve stale features to everything after it. The head always trains.
+#include <algorithm>
+#include <vector>
+
+#include "etuner/error.h"
+#include "freeze/freezers.h"
+
+namespace etuner::freeze {
+namespace {
+
+struct SimParams {
+  double threshold = 0.99;
+  int patience = 1;
+  int max_frozen = -1;  // -1 = every block may freeze (the head still trains)
+};
+
+SimParams parse(const nlohmann::json& j) {
+  for (const auto& [k, v] : j.items())
+    if (k != "threshold" && k != "patience" && k != "max_frozen")
+      throw ConfigError("simfreeze: unknown parameter '" + k +
+                        "' (valid: threshold, patience, max_frozen)");
+  SimParams p;
+  p.threshold = j.value("threshold", p.threshold);
+  p.patience = std::max(1, j.value("patience", p.patience));
+  p.max_frozen = j.value("max_frozen", p.max_frozen);
+  return p;
+}
+
+class SimFreeze final : public policy::Freezer {
+ public:
+  explicit SimFreeze(SimParams p) : p_(p) {}
+
+  policy::FreezePlan decide(const policy::FreezeSignals& s) override {
+    streak_.resize(s.num_blocks, 0);
+    if (s.drift) return unfreeze(s);
+    count(s);
+    const int limit = p_.max_frozen < 0 ? s.num_blocks : std::min(p_.max_frozen, s.num_blocks);
+    int prefix = std::clamp(s.frozen_prefix, 0, limit);
+    while (prefix < limit && streak_[prefix] >= p_.patience) ++prefix;
+    policy::FreezePlan plan{prefix, prefix < s.num_blocks, ""};
+    plan.reason = prefix > s.frozen_prefix ? "converged blocks frozen" : "kept";
+    return plan;
+  }
+
+ private:
+  policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
+    std::fill(streak_.begin(), streak_.end(), 0);
+    return {0, true, s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
+  }
+
+  // Consecutive checks at or above the threshold, per block; no measurement is no evidence.
+  void count(const policy::FreezeSignals& s) {
+    for (int b = 0; b < s.num_blocks; ++b) {
+      const bool have = b < static_cast<int>(s.similarity.size());
+      if (!have) continue;
+      streak_[b] = s.similarity[b] >= p_.threshold ? streak_[b] + 1 : 0;
+    }
+  }
+
+  SimParams p_;
+  std::vector<int> streak_;
+};
+
+}  // namespace
+
+std::unique_ptr<policy::Freezer> make_simfreeze(const nlohmann::json& params) {
+  return std::make_unique<SimFreeze>(parse(params));
+}
+
+}  // namespace etuner::freeze

@@ -1,0 +1,55 @@
+// Label-free change detection from the inference inputs. Each answered request contributes
+// per-channel statistics of its pixels (mean, standard deviation, mean absolute gradient:
+// brightness, contrast/noise, sharpness/blur). When the gap between two labeled batches
+// ends, the gap's mean feature vector is compared with a reference window of requests since
+// the last change, feature by feature, as a z-score under the reference's own spread; the
+// largest z above `z_threshold` is a change. Cheap: no forward pass, no labels.
+#include <cmath>
+
+#include "etuner/runtime.h"
+
+namespace etuner::runtime {
+namespace {
+
+// [n, 3C]: per image and channel, mean, std and mean |horizontal + vertical gradient|.
+torch::Tensor image_features(const torch::Tensor& images) {
+  auto x = images.to(torch::kCPU, torch::kFloat);
+  auto flat = x.flatten(2);
+  auto dx = (x.narrow(3, 1, x.size(3) - 1) - x.narrow(3, 0, x.size(3) - 1)).abs().flatten(2);
+  auto dy = (x.narrow(2, 1, x.size(2) - 1) - x.narrow(2, 0, x.size(2) - 1)).abs().flatten(2);
+  return torch::cat({flat.mean(2), flat.std(2), dx.mean(2) + dy.mean(2)}, 1);
+}
+
+}  // namespace
+
+void DriftMonitor::observe(const torch::Tensor& images) {
+  if (images.size(0) == 0 || images.dim() != 4 || images.size(2) < 2 || images.size(3) < 2)
+    return;
+  torch::NoGradGuard no_grad;
+  auto f = image_features(images);
+  gap_ = gap_.defined() ? torch::cat({gap_, f}) : f;
+}
+
+double DriftMonitor::score() const {
+  if (!gap_.defined() || !ref_.defined() || ref_.size(0) < min_reference_) return 0;
+  const double n = static_cast<double>(gap_.size(0)), m = static_cast<double>(ref_.size(0));
+  auto mu = ref_.mean(0);
+  // A floor on the spread: features that never vary (a constant channel) must not turn
+  // float noise into a change.
+  auto var = ref_.var(0) + (mu.abs() * 1e-2 + 1e-4).pow(2);
+  auto z = (gap_.mean(0) - mu).abs() / (var * (1 / n + 1 / m)).sqrt();
+  return z.max().item<double>();
+}
+
+bool DriftMonitor::end_gap() {
+  if (!gap_.defined()) return false;
+  last_score_ = score();
+  const bool change = last_score_ > z_threshold_;
+  if (change) ref_ = gap_;  // the new scenario is the reference from now on
+  else ref_ = ref_.defined() ? torch::cat({ref_, gap_}) : gap_;
+  if (ref_.size(0) > max_reference_) ref_ = ref_.slice(0, ref_.size(0) - max_reference_);
+  gap_ = torch::Tensor();
+  return change;
+}
+
+}  // namespace etuner::runtime

@@ -1,0 +1,106 @@
+// lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
+// last round taught the model little (held-out gain below `min_gain`) and halves when it
+// taught a lot. A detected scenario change (label-free from requests, or from labels) makes
+// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more. Outside
+// the eager phase a round trains `settled_epochs` epochs: merged data from a converged
+// scenario teaches little per pass, and the step budget is where the savings come from.
+// docs/algorithms.md has every rule and default and why.
+#include <algorithm>
+#include <cmath>
+
+#include "etuner/error.h"
+#include "sched/schedulers.h"
+
+namespace etuner::sched {
+namespace {
+
+struct LazyParams {
+  int max_merge = 4;         // most batches merged into one round
+  int start_merge = 2;       // the pretrained model is deployed converged on its own data
+  int eager_rounds = 1;      // full-epoch rounds that follow a change's prompt round
+  int settled_epochs = 1;    // epochs of a round outside the eager phase
+  double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
+  double surprise = 0.15;    // newest batch this far below the running accuracy: train now
+};
+
+LazyParams parse(const nlohmann::json& j) {
+  static const std::vector<std::string> keys = {"max_merge",      "start_merge", "eager_rounds",
+                                                "settled_epochs", "min_gain",    "surprise"};
+  for (const auto& [k, v] : j.items())
+    if (std::find(keys.begin(), keys.end(), k) == keys.end())
+      throw ConfigError("lazytune: unknown parameter '" + k +
+                        "' (valid: max_merge, start_merge, eager_rounds, settled_epochs, "
+                        "min_gain, surprise)");
+  LazyParams p;
+  p.max_merge = j.value("max_merge", p.max_merge);
+  p.start_merge = j.value("start_merge", p.start_merge);
+  p.eager_rounds = j.value("eager_rounds", p.eager_rounds);
+  p.settled_epochs = j.value("settled_epochs", p.settled_epochs);
+  p.min_gain = j.value("min_gain", p.min_gain);
+  p.surprise = j.value("surprise", p.surprise);
+  return p;
+}
+
+class LazyTune final : public policy::Scheduler {
+ public:
+  explicit LazyTune(LazyParams p) : p_(p), merge_(std::clamp(p.start_merge, 1, p.max_merge)) {}
+
+  policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
+    if (s.pending_batches == 0) return {};
+    if (s.drift || s.new_classes) return change();
+    if (eager_left_ > 0) return round(0, "eager after a change", -1);
+    if (surprised(s)) return round(0, "pending batch is informative", 1);
+    if (s.pending_batches < merge_) return {};
+    adapt_merge(s);
+    return round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0);
+  }
+
+  policy::SignalNeeds needs() const override { return {true, true, true}; }
+
+ private:
+  // A change: train on everything pending now, at full epochs, and stay eager for a while.
+  policy::RoundDecision change() {
+    merge_ = 1;
+    eager_left_ = p_.eager_rounds + 1;
+    return round(0, "scenario change", -1);
+  }
+
+  // The deployed model does much worse on the newest batch than it has lately: the pending
+  // data would change the model, so stale answers cost accuracy until it trains.
+  bool surprised(const policy::ScheduleSignals& s) const {
+    return !std::isnan(s.newest_batch_accuracy) && !std::isnan(s.recent_accuracy) &&
+           s.newest_batch_accuracy < s.recent_accuracy - p_.surprise;
+  }
+
+  // Once per round: converged (small held-out gain) means lazier, a big gain means eager.
+  void adapt_merge(const policy::ScheduleSignals& s) {
+    if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return;
+    gain_round_ = s.rounds_run;
+    merge_ = s.last_round_gain < p_.min_gain ? std::min(merge_ * 2, p_.max_merge)
+                                             : std::max(merge_ / 2, 1);
+  }
+
+  // merge_after > 0 sets the merge factor for the rounds that follow; otherwise unchanged.
+  policy::RoundDecision round(int epochs, const std::string& why, int merge_after) {
+    policy::RoundDecision d;
+    d.run = true;
+    d.epochs = std::max(epochs, 0);
+    d.reason = why;
+    if (eager_left_ > 0 && --eager_left_ == 0) merge_ = std::min(2, p_.max_merge);
+    if (merge_after > 0) merge_ = merge_after;
+    return d;
+  }
+
+  LazyParams p_;
+  int merge_;
+  int eager_left_ = 0;
+  int gain_round_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<policy::Scheduler> make_lazytune(const nlohmann::json& params) {
+  return std::make_unique<LazyTune>(parse(params));
+}
+
+}  // namespace etuner::sched

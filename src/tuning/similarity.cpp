@@ -1,0 +1,56 @@
+// Layer similarity for the freezer (linear CKA) and label-free BatchNorm adaptation: the
+// measurements the runtime takes from a model without labels.
+#include "etuner/tuning.h"
+
+namespace etuner::tuning {
+namespace {
+
+torch::Tensor centered_gram(const torch::Tensor& t) {
+  auto x = t.reshape({t.size(0), -1}).to(torch::kDouble);
+  x = x - x.mean(0, true);
+  return x.matmul(x.t());
+}
+
+}  // namespace
+
+double linear_cka(const torch::Tensor& a, const torch::Tensor& b) {
+  torch::NoGradGuard no_grad;
+  auto k = centered_gram(a), l = centered_gram(b);
+  const double num = (k * l).sum().item<double>();
+  const double den = k.norm().item<double>() * l.norm().item<double>();
+  return den > 0 ? num / den : 1.0;  // both constant: nothing changed
+}
+
+std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& probe,
+                                         int frozen_prefix) {
+  torch::NoGradGuard no_grad;
+  m.set_training(false);  // BatchNorm must not learn from the probe
+  std::vector<torch::Tensor> out;
+  auto h = probe;
+  for (int b = 0; b < m.num_blocks(); ++b) {
+    h = m.forward_unit(b, h);
+    out.push_back(h);
+  }
+  apply_plan(m, policy::FreezePlan{frozen_prefix, false, ""});
+  return out;
+}
+
+void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha) {
+  constexpr double kMomentum = 0.1;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> bufs, before;
+  for (int u = 0; u < m.num_units(); ++u)
+    for (auto& t : m.unit_buffers(u))
+      if (t.is_floating_point()) {
+        bufs.push_back(t);
+        before.push_back(t.clone());
+      }
+  m.set_training(true);
+  m.forward(x);
+  m.set_training(false);
+  // The forward moved each statistic by momentum x (batch - old); rescale that step to alpha.
+  for (size_t k = 0; k < bufs.size(); ++k)
+    bufs[k].copy_(before[k] + (bufs[k] - before[k]) * (alpha / kMomentum));
+}
+
+}  // namespace etuner::tuning
