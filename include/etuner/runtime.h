@@ -119,6 +119,7 @@ class DriftMonitor {
 
 class Runtime {
  public:
+  static constexpr int64_t kAdaptChunk = 10;  // requests answered between BN adaptation steps
   Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy, RuntimeConfig cfg,
           std::unique_ptr<meter::Meter> meter);
 
@@ -156,8 +157,10 @@ class Runtime {
   void refresh_serving();
   void measure_similarity(policy::FreezeSignals& s);
   std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
-  template <class F>
-  void decide_window(F&& f);
+  double pending_accuracy(int take, int drop) const;
+  void begin_decide();
+  void end_decide(double* also_s = nullptr);
+  void run_request_chunk(const torch::Tensor& x, Prediction& out);
 
   std::unique_ptr<model::BlockModel> working_;
   std::shared_ptr<model::BlockModel> deployed_;  // immutable once published
@@ -174,6 +177,7 @@ class Runtime {
   model::FlopsProfile flops_;
   ReplayBuffer replay_;
   std::deque<Pending> pending_;
+  torch::Tensor round_fresh_;  // the fresh samples of the round in progress (probe source)
   int pending_samples_ = 0;
   int version_ = 0;
   int rounds_ = 0;
@@ -193,13 +197,15 @@ class Runtime {
   // of the first batch after it, i.e. on data neither version trained on.
   double round_before_acc_ = policy::kUnknown;
   bool gain_open_ = false;
+  int gain_version_ = 0;  // the version the open gain measures
   double last_gain_ = policy::kUnknown;
   // Similarity probe: fixed recent samples, and the block outputs at the previous check.
   torch::Tensor probe_;
   std::vector<torch::Tensor> probe_prev_;
   bool measure_next_ = false;
   // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
-  torch::Tensor recent_x_, recent_label_, recent_conf_;
+  torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)
+  torch::Tensor pseudo_x_, pseudo_y_;        // confident answers not trained on yet
   Totals totals_;
 };
 

@@ -30,6 +30,7 @@ Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy
       replay_(cfg_.train.replay_buffer, cfg_.seed) {
   working_->to(cfg_.device);
   deployed_ = snapshot(*working_);
+  serving_ = deployed_;
   optimizer_ = tuning::make_optimizer(*working_, optimizer_config(cfg_.train));
   for (int c : cfg_.known_classes) {
     if (c >= static_cast<int>(seen_class_.size())) seen_class_.resize(c + 1, false);
@@ -43,69 +44,52 @@ void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
     flops_ = model::profile_flops(*working_, x.slice(0, 0, 1).to(cfg_.device));
 }
 
+// Requests are answered in order; with label-free adaptation on, in chunks, each answered
+// before its inputs adapt the serving copy (causal: an answer depends only on earlier inputs).
 Prediction Runtime::predict(const torch::Tensor& images) {
-  meter_->begin("infer");
+  const bool adapt = policy_.adapt.bn_adapt || policy_.adapt.pseudo_labels;
+  const int64_t chunk = adapt ? kAdaptChunk : std::max<int64_t>(images.size(0), 1);
   Prediction p;
-  {
-    torch::NoGradGuard no_grad;
-    auto probs = torch::softmax(deployed_->forward(images.to(cfg_.device)), 1);
-    auto [conf, label] = probs.max(1);
-    p.labels = label.cpu();
-    p.confidence = conf.cpu();
+  std::vector<torch::Tensor> labels, conf;
+  for (int64_t i = 0; i < images.size(0); i += chunk) {
+    Prediction part;
+    run_request_chunk(images.slice(0, i, std::min(i + chunk, images.size(0))), part);
+    labels.push_back(part.labels);
+    conf.push_back(part.confidence);
   }
+  p.labels = labels.empty() ? torch::empty({0}, torch::kLong) : torch::cat(labels);
+  p.confidence = conf.empty() ? torch::empty({0}) : torch::cat(conf);
   p.version = version_;
   requests_since_round_ += static_cast<int>(images.size(0));
+  return p;
+}
+
+void Runtime::run_request_chunk(const torch::Tensor& images, Prediction& p) {
+  meter_->begin("infer");
+  auto x = images.to(cfg_.device);
+  {
+    torch::NoGradGuard no_grad;
+    auto probs = torch::softmax(serving_->forward(x), 1);
+    auto [c, label] = probs.max(1);
+    p.labels = label.cpu();
+    p.confidence = c.cpu();
+  }
   const auto m = meter_->end("infer");
   totals_.inference_j += m.energy_j;
   totals_.inference_s += m.time_s;
-  return p;
+  adapt_from_requests(x, p);
 }
 
 void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double) {
   auto xd = x.to(cfg_.device), yd = y.to(cfg_.device);
   if (flops_.unit_forward_flops.empty())
     flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
-  if (policy_.scheduler->needs().test_then_train) observe_batch(xd, yd);
-  pending_.push_back({xd, yd});
+  double acc = policy::kUnknown;
+  if (policy_.scheduler->needs().test_then_train) acc = observe_batch(xd, yd);
+  if (policy_.scheduler->needs().drift) detect_change();
+  pending_.push_back({xd, yd, acc});
   pending_samples_ += static_cast<int>(x.size(0));
   seen_samples_ += x.size(0);
-}
-
-// Test-then-train: how well the deployed model does on data it has not trained on.
-void Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
-  meter_->begin("decide");
-  newest_accuracy_ = tuning::evaluate(*deployed_, x, y).accuracy;
-  recent_accuracy_ = std::isnan(recent_accuracy_) ? newest_accuracy_
-                                                  : 0.7 * recent_accuracy_ + 0.3 * newest_accuracy_;
-  auto labels = y.cpu();
-  new_classes_ = false;
-  for (int64_t i = 0; i < labels.size(0); ++i) {
-    const auto c = static_cast<size_t>(labels[i].item<int64_t>());
-    if (c >= seen_class_.size()) seen_class_.resize(c + 1, false);
-    if (!seen_class_[c]) new_classes_ = true;
-    seen_class_[c] = true;
-  }
-  const auto m = meter_->end("decide");
-  totals_.decision_s += m.time_s;
-  totals_.finetune_s += m.time_s;
-  totals_.finetune_j += m.energy_j;
-}
-
-policy::ScheduleSignals Runtime::signals(double now_s, int oracle_scenario) const {
-  policy::ScheduleSignals s;
-  s.now_s = now_s;
-  s.pending_samples = pending_samples_;
-  s.pending_batches = static_cast<int>(pending_.size());
-  s.oldest_batch_samples = pending_.empty() ? 0 : static_cast<int>(pending_.front().x.size(0));
-  s.seen_samples = seen_samples_;
-  s.rounds_run = rounds_;
-  s.last_round_end_s = last_round_end_s_;
-  s.requests_since_round = requests_since_round_;
-  s.new_classes = new_classes_;
-  s.newest_batch_accuracy = newest_accuracy_;
-  s.recent_accuracy = recent_accuracy_;
-  s.oracle_scenario = oracle_scenario;
-  return s;
 }
 
 double Runtime::next_deploy_s() const {
@@ -117,6 +101,7 @@ void Runtime::deploy_if_ready(double now_s) {
   deployed_ = std::move(next_);
   next_.reset();
   ++version_;
+  refresh_serving();
 }
 
 std::optional<RoundRecord> Runtime::advance(double now_s, int oracle_scenario) {
@@ -159,21 +144,17 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
   return {torch::cat(xs), torch::cat(ys)};
 }
 
-int Runtime::choose_prefix(int round, int epoch) {
-  policy::FreezeSignals s;
-  s.num_blocks = working_->num_blocks();
-  s.frozen_prefix = frozen_prefix_;
-  s.round_start = epoch == 0;
-  s.round = round;
-  s.epoch = epoch;
-  const auto plan = policy_.freezer->decide(s);
-  frozen_prefix_ = std::clamp(plan.frozen_prefix, 0, working_->num_blocks());
-  return frozen_prefix_;
-}
-
 RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   meter_->begin("round");
+  const double before_acc = pending_accuracy(d.take_samples, d.drop_samples);
   auto [fx, fy] = take_pending(d.take_samples, d.drop_samples);
+  round_fresh_ = fx;
+  auto [px, py] = pseudo_batch(static_cast<int>(fx.size(0)) / 2);
+  if (px.defined()) {
+    totals_.pseudo_labeled += px.size(0);
+    fx = torch::cat({fx, px});
+    fy = torch::cat({fy, py});
+  }
   const int replay_n = d.replay_samples >= 0 ? d.replay_samples : cfg_.train.replay_samples;
   auto [rx, ry] = replay_.sample(replay_n);
   auto x = rx.defined() ? torch::cat({fx, rx}) : fx;
@@ -187,12 +168,12 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   const int round = rounds_;
   auto result = tuning::run_round(*working_, *optimizer_, x, y, rc, flops_,
                                   [&](int epoch) { return choose_prefix(round, epoch); });
-  if (result.finite) replay_.add(fx, fy);  // samples that broke a round are quarantined
+  if (result.finite) replay_.add(round_fresh_, fy.slice(0, 0, round_fresh_.size(0)));  // samples that broke a round are quarantined
 
   RoundRecord r;
   r.round = rounds_++;
   r.start_s = now_s;
-  r.fresh_samples = static_cast<int>(fx.size(0));
+  r.fresh_samples = static_cast<int>(round_fresh_.size(0));
   r.replay_samples = rx.defined() ? static_cast<int>(rx.size(0)) : 0;
   r.samples = result.samples;
   r.steps = result.steps;
@@ -219,6 +200,11 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   busy_until_s_ = r.end_s;
   last_round_end_s_ = r.end_s;
   requests_since_round_ = 0;
+  drift_sched_ = false;
+  round_before_acc_ = before_acc;
+  gain_open_ = !r.discarded;
+  gain_version_ = version_ + 1;
+  round_fresh_ = torch::Tensor();
   const auto m = meter_->end("round");
   r.wall_s = m.time_s;
   r.energy_j = m.energy_j;
