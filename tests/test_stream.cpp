@@ -85,7 +85,9 @@ TEST(Timeline, EventsAreOrderedAndCounted) {
   auto tl = timeline_of(fixtures::tiny_spec(root()));
   int labeled = 0, requests = 0;
   for (size_t i = 0; i < tl.events.size(); ++i) {
-    if (i) EXPECT_LE(tl.events[i - 1].time_s, tl.events[i].time_s);
+    if (i) {
+      EXPECT_LE(tl.events[i - 1].time_s, tl.events[i].time_s);
+    }
     (tl.events[i].kind == stream::EventKind::kLabeled ? labeled : requests)++;
   }
   EXPECT_EQ(labeled, 6);
