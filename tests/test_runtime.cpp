@@ -111,3 +111,76 @@ TEST(ReplayBuffer, KeepsAtMostItsCapacityAndSamplesWithoutReplacement) {
   EXPECT_EQ(std::get<0>(torch::_unique(sy)).numel(), 10);
   EXPECT_EQ(rb.sample(50).first.size(0), 10);
 }
+
+TEST(DriftMonitor, FlagsAHeavilyDarkenedGapAndAdoptsItAsTheNewReference) {
+  runtime::DriftMonitor m;
+  for (int gap = 0; gap < 3; ++gap) {
+    m.observe(batch(20, 10 + gap).first);
+    EXPECT_FALSE(m.end_gap()) << "clean gap " << gap << " score " << m.last_score();
+  }
+  m.observe(batch(20, 20).first * 0.3);
+  EXPECT_TRUE(m.end_gap());
+  m.observe(batch(20, 21).first * 0.3);
+  EXPECT_FALSE(m.end_gap()) << m.last_score();
+}
+
+TEST(Runtime, DetectsAShiftOfTheRequestsWithoutLabels) {
+  auto cfg = config("instant");
+  for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}), policy::make("lazy"), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
+  for (int gap = 0; gap < 6; ++gap) {
+    const double shade = gap < 3 ? 1.0 : 0.2;  // heavily darkened from gap 3 on
+    rt.predict(batch(20, 100 + gap).first * shade);
+    auto [x, y] = batch(8, gap);
+    rt.add_labeled(x * shade, y, gap * 10.0);
+    rt.advance(gap * 10.0);
+    EXPECT_EQ(rt.totals().drifts, gap < 3 ? 0 : 1) << "gap " << gap;
+  }
+}
+
+TEST(Runtime, AdaptedAnswersDependOnEarlierRequestsOnly) {
+  const int64_t n = runtime::Runtime::kAdaptChunk;
+  auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first * 0.2;
+  auto together = make("etuner-bn").predict(torch::cat({a, b}));
+  auto a_alone = make("etuner-bn").predict(a);
+  auto b_alone = make("etuner-bn").predict(b);
+  // Later inputs never change an earlier answer...
+  EXPECT_TRUE(torch::equal(together.confidence.slice(0, 0, n), a_alone.confidence));
+  // ...while earlier ones do adapt later answers (BatchNorm statistics moved).
+  EXPECT_FALSE(torch::equal(together.confidence.slice(0, n), b_alone.confidence));
+  // Without adaptation the same split changes nothing.
+  auto plain = make("lazy").predict(torch::cat({a, b}));
+  EXPECT_TRUE(torch::equal(plain.confidence.slice(0, n), make("lazy").predict(b).confidence));
+}
+
+TEST(Runtime, PseudoLabelsComeFromAnsweredRequestsAndPauseAfterAChange) {
+  auto cfg = config("instant");
+  for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
+  auto policy = policy::make("etuner-ssl");
+  policy.adapt.pseudo_threshold = 0.0;  // every answer is "confident": count them exactly
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}), std::move(policy), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
+  // No request answered yet: nothing to pseudo-label.
+  auto [x0, y0] = batch(8, 0);
+  rt.add_labeled(x0, y0, 0);
+  rt.add_labeled(x0, y0, 0);
+  ASSERT_TRUE(rt.advance(0));
+  EXPECT_EQ(rt.totals().pseudo_labeled, 0);
+  for (int gap = 1; gap <= 4; ++gap) {
+    rt.predict(batch(20, 50 + gap).first);
+    rt.add_labeled(x0, y0, gap * 10.0);
+    rt.add_labeled(x0, y0, gap * 10.0);
+    rt.advance(gap * 10.0);
+  }
+  EXPECT_GT(rt.totals().pseudo_labeled, 0);
+  const auto before = rt.totals().pseudo_labeled;
+  rt.predict(batch(20, 70).first * 0.1);  // a change: pseudo-labels pause
+  rt.add_labeled(x0 * 0.1, y0, 50.0);
+  rt.add_labeled(x0 * 0.1, y0, 50.0);
+  rt.advance(50.0);
+  EXPECT_EQ(rt.totals().drifts, 1);
+  EXPECT_EQ(rt.totals().pseudo_labeled, before);
+}

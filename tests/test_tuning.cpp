@@ -127,3 +127,43 @@ TEST(Round, CountsStepsSamplesAndFlops) {
   EXPECT_EQ(r.samples, 80);
   EXPECT_DOUBLE_EQ(r.train_flops, 3 * prof.total() * 80);
 }
+
+TEST(Similarity, LinearCkaIsOneForIdenticalAndScaledRotatedRepresentations) {
+  torch::manual_seed(3);
+  auto a = torch::randn({20, 6});
+  EXPECT_NEAR(tuning::linear_cka(a, a), 1.0, 1e-9);
+  auto q = std::get<0>(torch::linalg_qr(torch::randn({6, 6}).to(torch::kDouble)));
+  EXPECT_NEAR(tuning::linear_cka(a, 3.0 * a.to(torch::kDouble).matmul(q)), 1.0, 1e-9);
+  EXPECT_NEAR(tuning::linear_cka(a, a + 5.0), 1.0, 1e-9);  // centering removes offsets
+}
+
+TEST(Similarity, LinearCkaMatchesTheAnalyticValue) {
+  // X = [e1 directions], Y keeps one of two orthogonal features: with centered X having
+  // two orthonormal columns of equal energy, CKA(X, X[:, 0]) = 1/sqrt(2).
+  auto x = torch::tensor({{1.0, 1.0}, {1.0, -1.0}, {-1.0, 1.0}, {-1.0, -1.0}});
+  EXPECT_NEAR(tuning::linear_cka(x, x.slice(1, 0, 1)), 1.0 / std::sqrt(2.0), 1e-9);
+}
+
+TEST(Similarity, BlockOutputsLeaveModesAndStatisticsAlone) {
+  auto m = tiny();
+  auto [x, y] = data(16);
+  auto bn_before = copies(m->unit_buffers(0));
+  auto outs = tuning::block_outputs(*m, x, 0);
+  ASSERT_EQ(static_cast<int>(outs.size()), m->num_blocks());
+  for (size_t k = 0; k < bn_before.size(); ++k)
+    EXPECT_TRUE(torch::equal(bn_before[k], m->unit_buffers(0)[k]));
+}
+
+TEST(AdaptBatchnorm, MovesStatisticsTheRequestedFractionTowardTheBatch) {
+  auto m = tiny();
+  auto [x, y] = data(32);
+  auto full = m->clone();
+  // alpha 1 lands exactly on the batch statistics a momentum-1 update would give.
+  tuning::adapt_batchnorm(*full, x * 0.1, 1.0);
+  auto half = m->clone();
+  tuning::adapt_batchnorm(*half, x * 0.1, 0.5);
+  auto mean0 = m->unit_buffers(0)[0], mean_full = full->unit_buffers(0)[0],
+       mean_half = half->unit_buffers(0)[0];
+  EXPECT_TRUE(torch::allclose(mean_half, 0.5 * (mean0 + mean_full), 1e-5, 1e-6));
+  EXPECT_FALSE(torch::allclose(mean_full, mean0));
+}

@@ -30,6 +30,7 @@ struct ScheduleSignals {
   int requests_since_round = 0;
   bool new_classes = false;  // the newest labeled batch has a label never seen before
   bool drift = false;        // a scenario change was detected since the last round
+  bool label_space_grew = false;  // some labeled batch so far held a class new to the model
   double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
   double last_round_gain = kUnknown;        // held-out accuracy after minus before the last round

@@ -103,7 +103,7 @@ class ReplayBuffer {
 //   bool change = monitor.end_gap();        // when the next labeled batch arrives
 class DriftMonitor {
  public:
-  explicit DriftMonitor(double z_threshold = 8, int min_reference = 16, int max_reference = 256)
+  explicit DriftMonitor(double z_threshold = 6, int min_reference = 16, int max_reference = 256)
       : z_threshold_(z_threshold), min_reference_(min_reference), max_reference_(max_reference) {}
   void observe(const torch::Tensor& images);
   bool end_gap();
@@ -186,9 +186,11 @@ class Runtime {
   int64_t seen_samples_ = 0;
   std::vector<bool> seen_class_;
   bool new_classes_ = false;
+  bool label_space_grew_ = false;
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
   int frozen_prefix_ = 0;
+  int round_min_prefix_ = 0;  // blocks frozen through the whole last round
   // Drift: detected changes wait here until a round (scheduler) and a check (freezer) see them.
   DriftMonitor monitor_;
   bool drift_sched_ = false, drift_freeze_ = false;
@@ -201,7 +203,7 @@ class Runtime {
   double last_gain_ = policy::kUnknown;
   // Similarity probe: fixed recent samples, and the block outputs at the previous check.
   torch::Tensor probe_;
-  std::vector<torch::Tensor> probe_prev_;
+  std::vector<torch::Tensor> probe_prev_;  // centered Gram matrix per block at the last check
   bool measure_next_ = false;
   // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
   torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)

@@ -73,6 +73,9 @@ Eval evaluate(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor&
 // samples, through their centered n x n Gram matrices (cheap when features >> n): 1 for
 // representations equal up to rotation and isotropic scaling, near 0 for unrelated ones.
 double linear_cka(const torch::Tensor& a, const torch::Tensor& b);
+// The same from centered Gram matrices (centered_gram), so a reference is computed once.
+torch::Tensor centered_gram(const torch::Tensor& representation);
+double linear_cka_gram(const torch::Tensor& k, const torch::Tensor& l);
 
 // Outputs of blocks [0, num_blocks) of m on `probe`, in eval mode without gradients. Unit
 // modes are restored afterwards as apply_plan({frozen_prefix}) sets them.
@@ -82,6 +85,8 @@ std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tens
 // Label-free BatchNorm adaptation: moves m's BatchNorm running statistics a fraction `alpha`
 // of the way to the statistics of `x` (one no-grad forward in train mode). Assumes the
 // BatchNorm momentum is PyTorch's default 0.1 (every zoo model's); m is left in eval mode.
-void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha);
+// Units before `first_unit` keep their statistics (their adapted values are already known).
+void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha,
+                     int first_unit = 0);
 
 }  // namespace etuner::tuning

@@ -16,8 +16,8 @@ namespace etuner::freeze {
 namespace {
 
 struct SimParams {
-  double threshold = 0.99;
-  int patience = 1;
+  double threshold = 0.999;
+  int patience = 2;
   int max_frozen = -1;  // -1 = every block may freeze (the head still trains)
 };
 

@@ -24,10 +24,12 @@ const std::vector<Preset>& presets() {
        "lazytune", "none", {}},
       {"freeze", "immediate rounds with similarity-guided prefix freezing", "immediate",
        "simfreeze", {}},
-      {"etuner", "lazytune + simfreeze + BatchNorm statistics adapted from answered requests",
-       "lazytune", "simfreeze", {true, false, 0.95}},
+      {"etuner", "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen",
+       "lazytune", "simfreeze", {}},
       {"etuner-ssl", "etuner + confident pseudo-labels of answered requests merged into rounds",
-       "lazytune", "simfreeze", {true, true, 0.95}},
+       "lazytune", "simfreeze", {false, true, 0.95}},
+      {"etuner-bn", "etuner + BatchNorm statistics adapted from answered requests (ablation)",
+       "lazytune", "simfreeze", {true, false, 0.95}},
   };
   return table;
 }

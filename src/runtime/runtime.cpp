@@ -92,6 +92,26 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
   seen_samples_ += x.size(0);
 }
 
+policy::ScheduleSignals Runtime::signals(double now_s, int oracle_scenario) const {
+  policy::ScheduleSignals s;
+  s.now_s = now_s;
+  s.pending_samples = pending_samples_;
+  s.pending_batches = static_cast<int>(pending_.size());
+  s.oldest_batch_samples = pending_.empty() ? 0 : static_cast<int>(pending_.front().x.size(0));
+  s.seen_samples = seen_samples_;
+  s.rounds_run = rounds_;
+  s.last_round_end_s = last_round_end_s_;
+  s.requests_since_round = requests_since_round_;
+  s.new_classes = new_classes_;
+  s.label_space_grew = label_space_grew_;
+  s.newest_batch_accuracy = newest_accuracy_;
+  s.recent_accuracy = recent_accuracy_;
+  s.drift = drift_sched_;
+  s.last_round_gain = last_gain_;
+  s.oracle_scenario = oracle_scenario;
+  return s;
+}
+
 double Runtime::next_deploy_s() const {
   return next_ ? next_ready_s_ : std::numeric_limits<double>::infinity();
 }
@@ -149,13 +169,16 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   const double before_acc = pending_accuracy(d.take_samples, d.drop_samples);
   auto [fx, fy] = take_pending(d.take_samples, d.drop_samples);
   round_fresh_ = fx;
-  auto [px, py] = pseudo_batch(static_cast<int>(fx.size(0)) / 2);
+  auto [px, py] = pseudo_batch(fx.defined() ? static_cast<int>(fx.size(0)) / 2 : 0);
   if (px.defined()) {
     totals_.pseudo_labeled += px.size(0);
     fx = torch::cat({fx, px});
     fy = torch::cat({fy, py});
   }
-  const int replay_n = d.replay_samples >= 0 ? d.replay_samples : cfg_.train.replay_samples;
+  // A scheduler may replay fewer samples than the stream's setting, never more.
+  const int replay_n = d.replay_samples >= 0
+                           ? std::min(d.replay_samples, cfg_.train.replay_samples)
+                           : cfg_.train.replay_samples;
   auto [rx, ry] = replay_.sample(replay_n);
   auto x = rx.defined() ? torch::cat({fx, rx}) : fx;
   auto y = ry.defined() ? torch::cat({fy, ry}) : fy;

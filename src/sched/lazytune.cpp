@@ -18,19 +18,20 @@ struct LazyParams {
   int max_merge = 4;         // most batches merged into one round
   int start_merge = 2;       // the pretrained model is deployed converged on its own data
   int eager_rounds = 1;      // full-epoch rounds that follow a change's prompt round
-  int settled_epochs = 1;    // epochs of a round outside the eager phase
+  int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
+  double replay_per_fresh = 2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
 };
 
 LazyParams parse(const nlohmann::json& j) {
   static const std::vector<std::string> keys = {"max_merge",      "start_merge", "eager_rounds",
-                                                "settled_epochs", "min_gain",    "surprise"};
+                                                "settled_epochs", "min_gain",    "surprise", "replay_per_fresh"};
   for (const auto& [k, v] : j.items())
     if (std::find(keys.begin(), keys.end(), k) == keys.end())
       throw ConfigError("lazytune: unknown parameter '" + k +
                         "' (valid: max_merge, start_merge, eager_rounds, settled_epochs, "
-                        "min_gain, surprise)");
+                        "min_gain, surprise, replay_per_fresh)");
   LazyParams p;
   p.max_merge = j.value("max_merge", p.max_merge);
   p.start_merge = j.value("start_merge", p.start_merge);
@@ -38,6 +39,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.settled_epochs = j.value("settled_epochs", p.settled_epochs);
   p.min_gain = j.value("min_gain", p.min_gain);
   p.surprise = j.value("surprise", p.surprise);
+  p.replay_per_fresh = j.value("replay_per_fresh", p.replay_per_fresh);
   return p;
 }
 
@@ -48,11 +50,11 @@ class LazyTune final : public policy::Scheduler {
   policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
     if (s.pending_batches == 0) return {};
     if (s.drift || s.new_classes) return change();
-    if (eager_left_ > 0) return round(0, "eager after a change", -1);
-    if (surprised(s)) return round(0, "pending batch is informative", 1);
-    if (s.pending_batches < merge_) return {};
+    if (eager_left_ > 0) return budget(round(0, "eager after a change", -1), s);
+    if (surprised(s)) return budget(round(0, "pending batch is informative", 1), s);
     adapt_merge(s);
-    return round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0);
+    if (s.pending_batches < merge_) return {};
+    return budget(round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
   }
 
   policy::SignalNeeds needs() const override { return {true, true, true}; }
@@ -63,6 +65,17 @@ class LazyTune final : public policy::Scheduler {
     merge_ = 1;
     eager_left_ = p_.eager_rounds + 1;
     return round(0, "scenario change", -1);
+  }
+
+  // Replay in proportion to the fresh data: a round's cost is mostly its replay (256 replayed
+  // per 32 fresh in a typical stream). Under domain shift the requests follow the newest
+  // domain and heavy rehearsal of old ones holds the model back; once the label space has
+  // grown, requests span every class seen and rehearsal is what keeps the old classes, so
+  // the stream's replay stays. The change round always keeps it.
+  policy::RoundDecision budget(policy::RoundDecision d, const policy::ScheduleSignals& s) const {
+    if (p_.replay_per_fresh >= 0 && !s.label_space_grew)
+      d.replay_samples = static_cast<int>(p_.replay_per_fresh * s.pending_samples);
+    return d;
   }
 
   // The deployed model does much worse on the newest batch than it has lately: the pending

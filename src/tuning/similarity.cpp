@@ -3,19 +3,18 @@
 #include "etuner/tuning.h"
 
 namespace etuner::tuning {
-namespace {
-
 torch::Tensor centered_gram(const torch::Tensor& t) {
+  torch::NoGradGuard no_grad;
   auto x = t.reshape({t.size(0), -1}).to(torch::kDouble);
   x = x - x.mean(0, true);
   return x.matmul(x.t());
 }
 
-}  // namespace
-
 double linear_cka(const torch::Tensor& a, const torch::Tensor& b) {
-  torch::NoGradGuard no_grad;
-  auto k = centered_gram(a), l = centered_gram(b);
+  return linear_cka_gram(centered_gram(a), centered_gram(b));
+}
+
+double linear_cka_gram(const torch::Tensor& k, const torch::Tensor& l) {
   const double num = (k * l).sum().item<double>();
   const double den = k.norm().item<double>() * l.norm().item<double>();
   return den > 0 ? num / den : 1.0;  // both constant: nothing changed
@@ -35,22 +34,24 @@ std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tens
   return out;
 }
 
-void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha) {
+void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha, int first_unit) {
   constexpr double kMomentum = 0.1;
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> bufs, before;
+  std::vector<double> step;
   for (int u = 0; u < m.num_units(); ++u)
     for (auto& t : m.unit_buffers(u))
       if (t.is_floating_point()) {
         bufs.push_back(t);
         before.push_back(t.clone());
+        step.push_back(u < first_unit ? 0.0 : alpha / kMomentum);
       }
   m.set_training(true);
   m.forward(x);
   m.set_training(false);
   // The forward moved each statistic by momentum x (batch - old); rescale that step to alpha.
   for (size_t k = 0; k < bufs.size(); ++k)
-    bufs[k].copy_(before[k] + (bufs[k] - before[k]) * (alpha / kMomentum));
+    bufs[k].copy_(before[k] + (bufs[k] - before[k]) * step[k]);
 }
 
 }  // namespace etuner::tuning

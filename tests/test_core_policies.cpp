@@ -1,0 +1,176 @@
+// The rules of lazytune and simfreeze, exact values on synthetic signals.
+#include <gtest/gtest.h>
+
+#include "etuner/error.h"
+#include "etuner/freeze.h"
+#include "etuner/sched.h"
+
+using namespace etuner;
+
+namespace {
+
+policy::ScheduleSignals pending(int batches, int rounds_run = 0) {
+  policy::ScheduleSignals s;
+  s.pending_batches = batches;
+  s.pending_samples = batches * 32;
+  s.oldest_batch_samples = batches ? 32 : 0;
+  s.rounds_run = rounds_run;
+  return s;
+}
+
+policy::FreezeSignals check(std::vector<double> sim, int prefix, bool drift = false) {
+  policy::FreezeSignals s;
+  s.num_blocks = static_cast<int>(sim.size());
+  s.similarity = std::move(sim);
+  s.frozen_prefix = prefix;
+  s.drift = drift;
+  return s;
+}
+
+}  // namespace
+
+TEST(LazyTune, WaitsForTwoBatchesThenTrainsAllOfThemWithTwiceAsMuchReplay) {
+  auto s = sched::registry().make("lazytune", {});
+  EXPECT_FALSE(s->decide(pending(1)).run);
+  auto d = s->decide(pending(2));
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.take_samples, 0);  // everything pending
+  EXPECT_EQ(d.epochs, 0);        // the stream's epochs
+  EXPECT_EQ(d.replay_samples, 128);
+}
+
+TEST(LazyTune, KeepsTheStreamsReplayOnceTheLabelSpaceGrew) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(2);
+  sig.label_space_grew = true;
+  EXPECT_EQ(s->decide(sig).replay_samples, -1);
+}
+
+TEST(LazyTune, AChangeTrainsAtOnceAtFullEpochsThenOneMoreEagerRound) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(1);
+  sig.drift = true;
+  auto d = s->decide(sig);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.epochs, 0);  // the stream's epochs_per_round
+  EXPECT_EQ(d.replay_samples, -1);  // the change round keeps the stream's replay
+  d = s->decide(pending(1, 1));
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.epochs, 0);
+  EXPECT_EQ(d.replay_samples, 64);
+  EXPECT_FALSE(s->decide(pending(1, 2)).run);  // back to merging two
+  EXPECT_TRUE(s->decide(pending(2, 2)).run);
+}
+
+TEST(LazyTune, NewClassesCountAsAChange) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(1);
+  sig.new_classes = true;
+  EXPECT_TRUE(s->decide(sig).run);
+}
+
+TEST(LazyTune, MergeDoublesWhileHeldOutGainIsSmallAndHalvesWhenLarge) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(2, 1);
+  sig.last_round_gain = 0.01;  // below min_gain 0.02: converged, merge 2 -> 4
+  EXPECT_FALSE(s->decide(sig).run);
+  sig.pending_batches = 3;
+  EXPECT_FALSE(s->decide(sig).run);  // the same round's gain is applied once
+  sig.pending_batches = 4;
+  EXPECT_TRUE(s->decide(sig).run);
+  auto capped = pending(3, 2);
+  capped.last_round_gain = 0.01;  // would double again: capped at max_merge 4
+  EXPECT_FALSE(s->decide(capped).run);
+  auto big = pending(2, 3);
+  big.last_round_gain = 0.10;  // a big gain: 4 -> 2
+  EXPECT_TRUE(s->decide(big).run);
+}
+
+TEST(LazyTune, ASurprisinglyHardBatchTrainsNowAtFullEpochs) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(1);
+  sig.recent_accuracy = 0.80;
+  sig.newest_batch_accuracy = 0.70;  // within `surprise` 0.15: wait
+  EXPECT_FALSE(s->decide(sig).run);
+  sig.newest_batch_accuracy = 0.60;
+  auto d = s->decide(sig);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.epochs, 0);
+}
+
+TEST(LazyTune, NeverReadsTheOracle) {
+  auto a = sched::registry().make("lazytune", {}), b = sched::registry().make("lazytune", {});
+  for (int i = 0; i < 20; ++i) {
+    auto sa = pending(1 + i % 3, i / 2), sb = sa;
+    sa.oracle_scenario = -1;
+    sb.oracle_scenario = i;
+    const auto da = a->decide(sa), db = b->decide(sb);
+    EXPECT_EQ(da.run, db.run);
+    EXPECT_EQ(da.epochs, db.epochs);
+  }
+}
+
+TEST(LazyTune, RejectsUnknownParametersAndAcceptsKnownOnes) {
+  EXPECT_THROW(sched::registry().make("lazytune", {{"max_merg", 3}}), ConfigError);
+  auto s = sched::registry().make("lazytune", {{"start_merge", 1}});
+  EXPECT_TRUE(s->decide(pending(1)).run);
+}
+
+nlohmann::json one_check(double threshold = 0.99) {
+  return {{"threshold", threshold}, {"patience", 1}};
+}
+
+TEST(SimFreeze, FreezesTheLongestConvergedPrefixOnly) {
+  auto f = freeze::registry().make("simfreeze", one_check());
+  auto p = f->decide(check({0.999, 0.995, 0.98, 0.999}, 0));
+  EXPECT_EQ(p.frozen_prefix, 2);  // block 3 converged, but block 2 still moves
+  EXPECT_TRUE(p.measure_similarity);
+  p = f->decide(check({1.0, 1.0, 0.991, 0.5}, 2));
+  EXPECT_EQ(p.frozen_prefix, 3);
+}
+
+TEST(SimFreeze, NoMeasurementIsNoEvidence) {
+  auto f = freeze::registry().make("simfreeze", {});
+  auto s = check({}, 0);
+  s.num_blocks = 4;
+  EXPECT_EQ(f->decide(s).frozen_prefix, 0);
+  EXPECT_TRUE(f->decide(s).measure_similarity);
+}
+
+TEST(SimFreeze, DefaultsAreThreshold0999WithPatience2) {
+  auto f = freeze::registry().make("simfreeze", {});
+  EXPECT_EQ(f->decide(check({0.9995, 0.998}, 0)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.9995, 0.9999}, 0)).frozen_prefix, 1);  // block 1: streak 1
+  EXPECT_EQ(f->decide(check({1.0, 0.9999}, 1)).frozen_prefix, 2);
+}
+
+TEST(SimFreeze, PatienceNeedsConsecutiveChecks) {
+  auto f = freeze::registry().make("simfreeze", {{"patience", 2}, {"threshold", 0.99}});
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.98, 0.999}, 0)).frozen_prefix, 0);   // streak broken
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 2);
+}
+
+TEST(SimFreeze, AChangeUnfreezesEverythingAndRestartsTheCount) {
+  auto f = freeze::registry().make("simfreeze", one_check());
+  EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999}, 0)).frozen_prefix, 3);
+  EXPECT_EQ(f->decide(check({1, 1, 1}, 3, true)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.5, 0.999, 0.999}, 0)).frozen_prefix, 0);
+}
+
+TEST(SimFreeze, MaxFrozenCapsThePrefix) {
+  auto f = freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}});
+  EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999}, 0)).frozen_prefix, 1);
+  EXPECT_THROW(freeze::registry().make("simfreeze", {{"treshold", 0.9}}), ConfigError);
+}
+
+TEST(Presets, TheAblationNamesComposeTheCorePolicies) {
+  auto e = policy::make("etuner");
+  EXPECT_EQ(e.scheduler_name, "lazytune");
+  EXPECT_EQ(e.freezer_name, "simfreeze");
+  EXPECT_EQ(policy::make("lazy").freezer_name, "none");
+  EXPECT_EQ(policy::make("freeze").scheduler_name, "immediate");
+  EXPECT_TRUE(policy::make("etuner-ssl").adapt.pseudo_labels);
+  EXPECT_FALSE(policy::make("immediate").adapt.bn_adapt);
+}
