@@ -16,8 +16,8 @@ build: setup
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the embedded default (Fashion-MNIST): immediate vs etuner.
-DEMO_POLICIES ?= immediate,never
+# The main job on the embedded default (Fashion-MNIST): immediate vs never vs etuner.
+DEMO_POLICIES ?= immediate,never,etuner
 
 demo: build
 	$(BUILD)/etuner bench --stream $(STREAM) --policies $(DEMO_POLICIES) --out $(DEMO_OUT) --report
