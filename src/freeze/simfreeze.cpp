@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "etuner/error.h"
+#include "etuner/fields.h"
 #include "freeze/freezers.h"
 
 namespace etuner::freeze {
@@ -22,14 +22,12 @@ struct SimParams {
 };
 
 SimParams parse(const nlohmann::json& j) {
-  for (const auto& [k, v] : j.items())
-    if (k != "threshold" && k != "patience" && k != "max_frozen")
-      throw ConfigError("simfreeze: unknown parameter '" + k +
-                        "' (valid: threshold, patience, max_frozen)");
+  Fields f(j, "simfreeze");
   SimParams p;
-  p.threshold = j.value("threshold", p.threshold);
-  p.patience = std::max(1, j.value("patience", p.patience));
-  p.max_frozen = j.value("max_frozen", p.max_frozen);
+  p.threshold = f.get("threshold", p.threshold);
+  p.patience = std::max(1, f.get("patience", p.patience));
+  p.max_frozen = f.get("max_frozen", p.max_frozen);
+  f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
 

@@ -105,7 +105,7 @@ nlohmann::json run_bench(const BenchOptions& o) {
     source = rt.energy_source();
     policies[name] = policy_summary(runs.back(), spec, tl, source);
   }
-  RunContext ctx{o.command, o.device, threads, source,
+  RunContext ctx{o.command, o.device, threads,
                  o.model_path.empty() ? spec.model : o.model_path, base->num_blocks()};
   auto results = results_json(spec, tl, ctx, policies);
   write_json_file(o.out_dir + "/results.json", results);

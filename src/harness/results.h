@@ -15,7 +15,6 @@ struct RunContext {
   std::string command;
   std::string device;
   int threads = 0;
-  std::string energy_source;
   std::string model_name;
   int num_blocks = 0;
 };

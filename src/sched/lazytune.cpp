@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "etuner/error.h"
+#include "etuner/fields.h"
 #include "sched/schedulers.h"
 
 namespace etuner::sched {
@@ -25,21 +25,16 @@ struct LazyParams {
 };
 
 LazyParams parse(const nlohmann::json& j) {
-  static const std::vector<std::string> keys = {"max_merge",      "start_merge", "eager_rounds",
-                                                "settled_epochs", "min_gain",    "surprise", "replay_per_fresh"};
-  for (const auto& [k, v] : j.items())
-    if (std::find(keys.begin(), keys.end(), k) == keys.end())
-      throw ConfigError("lazytune: unknown parameter '" + k +
-                        "' (valid: max_merge, start_merge, eager_rounds, settled_epochs, "
-                        "min_gain, surprise, replay_per_fresh)");
+  Fields f(j, "lazytune");
   LazyParams p;
-  p.max_merge = j.value("max_merge", p.max_merge);
-  p.start_merge = j.value("start_merge", p.start_merge);
-  p.eager_rounds = j.value("eager_rounds", p.eager_rounds);
-  p.settled_epochs = j.value("settled_epochs", p.settled_epochs);
-  p.min_gain = j.value("min_gain", p.min_gain);
-  p.surprise = j.value("surprise", p.surprise);
-  p.replay_per_fresh = j.value("replay_per_fresh", p.replay_per_fresh);
+  p.max_merge = f.get("max_merge", p.max_merge);
+  p.start_merge = f.get("start_merge", p.start_merge);
+  p.eager_rounds = f.get("eager_rounds", p.eager_rounds);
+  p.settled_epochs = f.get("settled_epochs", p.settled_epochs);
+  p.min_gain = f.get("min_gain", p.min_gain);
+  p.surprise = f.get("surprise", p.surprise);
+  p.replay_per_fresh = f.get("replay_per_fresh", p.replay_per_fresh);
+  f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
 
