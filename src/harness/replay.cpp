@@ -27,12 +27,15 @@ void answer(runtime::Runtime& rt, const stream::Timeline& tl, size_t i, size_t j
   const int first = tl.events[i].index;
   const int n = static_cast<int>(j - i);
   auto p = rt.predict(tl.requests.images.slice(0, first, first + n));
+  // Accessors, not per-element tensor indexing: this loop runs once per request.
+  const auto truth = tl.requests.labels.accessor<int64_t, 1>();
+  const auto labels = p.labels.accessor<int64_t, 1>();
+  const auto conf = p.confidence.to(torch::kDouble).contiguous();
+  const auto confidence = conf.accessor<double, 1>();
   for (int k = 0; k < n; ++k) {
     const auto& e = tl.events[i + k];
-    run.answers.push_back({e.index, e.time_s, e.scenario,
-                           static_cast<int>(tl.requests.labels[e.index].item<int64_t>()),
-                           static_cast<int>(p.labels[k].item<int64_t>()),
-                           p.confidence[k].item<double>(), p.version});
+    run.answers.push_back({e.index, e.time_s, e.scenario, static_cast<int>(truth[e.index]),
+                           static_cast<int>(labels[k]), confidence[k], p.version});
   }
 }
 
