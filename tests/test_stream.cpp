@@ -123,6 +123,22 @@ TEST(Timeline, ScenarioClassesAreRespected) {
   EXPECT_TRUE((r.eq(1) | r.eq(2) | r.eq(3)).all().item<bool>());
 }
 
+// When new classes join the requests, a scenario's first requests mix old and new classes,
+// as the scenario's later ones do (not the new classes alone, left over at the front of the
+// shuffled order).
+TEST(Timeline, GrowingRequestClassesStayMixedFromTheFirstGap) {
+  auto j = fixtures::tiny_spec(root());
+  j["scenarios"][0]["request_classes"] = {0, 1};
+  j["scenarios"][0]["requests_per_batch"] = 10;
+  j["scenarios"][1]["request_classes"] = {0, 1, 2, 3};
+  j["scenarios"][1]["requests_per_batch"] = 10;
+  auto tl = timeline_of(j);
+  auto first_gap = tl.requests.labels.slice(0, 30, 40);
+  const int64_t old_classes = (first_gap.eq(0) | first_gap.eq(1)).sum().item<int64_t>();
+  EXPECT_GE(old_classes, 2);
+  EXPECT_LE(old_classes, 8);
+}
+
 TEST(Timeline, OutOfRangeClassNamesTheField) {
   auto j = fixtures::tiny_spec(root());
   j["scenarios"][1]["classes"] = {12};

@@ -35,6 +35,7 @@ class Pool {
     order_.erase(std::remove_if(order_.begin(), order_.end(), [&](int64_t r) { return drop[r]; }),
                  order_.end());
     used_.assign(order_.size(), false);
+    cursor_ = 0;
   }
 
   std::vector<int64_t> take(const std::vector<int>& classes, int n, const std::string& what) {
@@ -56,12 +57,20 @@ class Pool {
     return std::find(classes.begin(), classes.end(), label) != classes.end();
   }
 
+  // Scans on from where the last draw stopped, wrapping around once. Restarting at the front
+  // would be biased: when the wanted classes grow (new classes join the requests), the front
+  // of the order holds unused samples of the new classes only, and the first draws would be
+  // all new classes (a class-incremental stream then opened each scenario with 100 requests
+  // of new classes only).
   std::vector<int64_t> scan(const std::vector<int>& classes, int n) {
     std::vector<int64_t> out;
-    for (size_t i = 0; i < order_.size() && static_cast<int>(out.size()) < n; ++i) {
+    const size_t size = order_.size();
+    for (size_t k = 0; k < size && static_cast<int>(out.size()) < n; ++k) {
+      const size_t i = (cursor_ + k) % size;
       if (used_[i] || !wanted(order_[i], classes)) continue;
       used_[i] = true;
       out.push_back(order_[i]);
+      cursor_ = (i + 1) % size;
     }
     return out;
   }
@@ -80,6 +89,7 @@ class Pool {
   std::vector<int64_t> order_;
   std::vector<bool> used_;
   bool reuse_;
+  size_t cursor_ = 0;  // where the next scan starts
 };
 
 torch::Tensor gather(const torch::Tensor& t, const std::vector<int64_t>& rows) {
