@@ -112,6 +112,24 @@ TEST(ReplayBuffer, KeepsAtMostItsCapacityAndSamplesWithoutReplacement) {
   EXPECT_EQ(rb.sample(50).first.size(0), 10);
 }
 
+// 2000 samples of four old classes, then 50 of a new one, into a 100-sample buffer: a
+// reservoir keeps ~2 of the new class; class-balanced sampling gives it an equal fifth.
+TEST(ReplayBuffer, ClassBalancedGivesANewClassAnEqualShare) {
+  auto fill = [](runtime::ReplayBuffer& rb) {
+    auto x = torch::zeros({2000, 1});
+    rb.add(x, torch::arange(2000, torch::kLong).remainder(4));
+    rb.add(torch::ones({50, 1}), torch::full({50}, 4, torch::kLong));
+  };
+  runtime::ReplayBuffer reservoir(100, 1), balanced(100, 1, true);
+  fill(reservoir);
+  fill(balanced);
+  EXPECT_LT(reservoir.held(4), 10);
+  for (int c = 0; c < 5; ++c) EXPECT_EQ(balanced.held(c), 20) << "class " << c;
+  auto [x, y] = balanced.sample(100);
+  EXPECT_EQ(y.eq(4).sum().item<int64_t>(), 20);
+  EXPECT_EQ(x.eq(1).sum().item<int64_t>(), 20);  // images stay with their labels
+}
+
 TEST(DriftMonitor, FlagsAHeavilyDarkenedGapAndAdoptsItAsTheNewReference) {
   runtime::DriftMonitor m;
   for (int gap = 0; gap < 3; ++gap) {

@@ -81,20 +81,30 @@ struct Totals {
   double train_flops = 0;
 };
 
-// A fixed-capacity reservoir of seen labeled samples, replayed in rounds.
+// A fixed-capacity buffer of seen labeled samples, replayed in rounds: a reservoir, or
+// class-balanced (src/runtime/replay_buffer.cpp says how).
 class ReplayBuffer {
  public:
-  ReplayBuffer(int capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {}
+  ReplayBuffer(int capacity, uint64_t seed, bool class_balanced = false)
+      : capacity_(capacity), class_balanced_(class_balanced), rng_(seed) {}
   void add(const torch::Tensor& x, const torch::Tensor& y);
   // `n` samples drawn uniformly without replacement (fewer if the buffer holds fewer).
   std::pair<torch::Tensor, torch::Tensor> sample(int n);
   int64_t size() const { return filled_; }
 
+  // Samples of class `c` held now.
+  int64_t held(int64_t c) const { return c < static_cast<int64_t>(held_.size()) ? held_[c] : 0; }
  private:
   int capacity_;
+  int64_t reservoir_slot();
+  int64_t balanced_slot(int64_t label);
+  int64_t random_slot_of(int64_t label);
   std::mt19937_64 rng_;
+  bool class_balanced_;
   torch::Tensor x_, y_;
   int64_t filled_ = 0;
+  std::vector<int64_t> slot_label_;               // label per filled slot
+  std::vector<int64_t> held_, seen_of_class_;     // per class: in the buffer, seen so far
   int64_t seen_ = 0;
 };
 

@@ -42,6 +42,9 @@ struct TrainConfig {
   int epochs_per_round = 3;
   int replay_samples = 256;   // replayed per round, drawn from the replay buffer
   int replay_buffer = 2000;   // reservoir of seen samples (seeded with pretraining samples)
+  // reservoir: every seen sample equally likely to be kept; class_balanced: every seen class
+  // gets an equal share of the buffer (new classes displace the largest ones).
+  std::string replay_policy = "reservoir";
 };
 
 struct ProtocolConfig {

@@ -27,7 +27,7 @@ Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy
       policy_(std::move(policy)),
       cfg_(std::move(cfg)),
       meter_(std::move(meter)),
-      replay_(cfg_.train.replay_buffer, cfg_.seed) {
+      replay_(cfg_.train.replay_buffer, cfg_.seed, cfg_.train.replay_policy == "class_balanced") {
   working_->to(cfg_.device);
   deployed_ = snapshot(*working_);
   serving_ = deployed_;

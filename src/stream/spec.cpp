@@ -50,6 +50,7 @@ TrainConfig parse_train(const nlohmann::json& j) {
   t.epochs_per_round = f.get("epochs_per_round", t.epochs_per_round);
   t.replay_samples = f.get("replay_samples", t.replay_samples);
   t.replay_buffer = f.get("replay_buffer", t.replay_buffer);
+  t.replay_policy = f.get("replay_policy", t.replay_policy);
   f.finish();
   check(t.optimizer == "sgd" || t.optimizer == "adam", "train.optimizer", "must be sgd or adam");
   check(t.lr > 0, "train.lr", "must be > 0");
@@ -57,6 +58,8 @@ TrainConfig parse_train(const nlohmann::json& j) {
   check(t.epochs_per_round > 0, "train.epochs_per_round", "must be > 0");
   check(t.replay_samples >= 0, "train.replay_samples", "must be >= 0");
   check(t.replay_buffer >= 0, "train.replay_buffer", "must be >= 0");
+  check(t.replay_policy == "reservoir" || t.replay_policy == "class_balanced",
+        "train.replay_policy", "must be reservoir or class_balanced");
   return t;
 }
 
