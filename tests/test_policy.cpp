@@ -45,6 +45,35 @@ TEST_P(EveryScheduler, DecisionsStayWithinPendingData) {
   }
 }
 
+// A scheduler may ask for trials (micro-profiling) first; given their results it decides
+// without asking again, and a decision that asks for trials neither drops nor trains.
+TEST_P(EveryScheduler, ProfilingRequestsAreAnsweredByADecision) {
+  auto s = sched::registry().make(GetParam(), {});
+  for (int step = 1; step <= 30; ++step) {
+    auto sig = pending(1 + step % 5, 32, step * 10.0);
+    auto d = s->decide(sig);
+    if (d.profile.empty()) continue;
+    EXPECT_EQ(d.drop_samples, 0);
+    for (const auto& c : d.profile) {
+      EXPECT_GE(c.epochs, 0);
+      EXPECT_GE(c.replay_fraction, 0);
+      EXPECT_GT(c.data_fraction, 0);
+      EXPECT_LE(c.data_fraction, 1);
+      policy::ProfileResult r;
+      r.candidate = c;
+      r.epochs = c.epochs > 0 ? c.epochs : 2;
+      r.replay_samples = static_cast<int>(c.replay_fraction * 64);
+      r.gain = 0.01 * (static_cast<int>(sig.profile.size()) - 1);
+      r.cost_samples = r.epochs * (sig.pending_samples + r.replay_samples);
+      sig.profile.push_back(r);
+    }
+    auto again = s->decide(sig);
+    EXPECT_TRUE(again.profile.empty());
+    EXPECT_LE(again.take_samples + again.drop_samples, sig.pending_samples);
+    EXPECT_GE(again.epochs, 0);
+  }
+}
+
 TEST_P(EveryScheduler, UnknownParametersAreRejectedOrIgnoredExplicitly) {
   // Every factory accepts an empty object.
   EXPECT_NO_THROW(sched::registry().make(GetParam(), nlohmann::json::object()));
@@ -61,6 +90,11 @@ TEST_P(EveryFreezer, PlansStayInsideTheBlocksAndNeverFreezeTheHead) {
   s.num_blocks = 5;
   for (int check = 0; check < 40; ++check) {
     s.similarity.assign(5, 0.9999);
+    // Every signal a freezer may read: a converging run, so freezers do freeze.
+    s.grad_norms.assign(6, 1.0 + 0.01 / (check + 1));
+    for (int b = 0; b < s.frozen_prefix; ++b) s.grad_norms[b] = 0;
+    s.plasticity.assign(5, 0.01);
+    for (int b = 0; b < s.frozen_prefix; ++b) s.plasticity[b] = 0;
     s.epoch = check % 3;
     s.round = check / 3;
     s.round_start = s.epoch == 0;
@@ -70,6 +104,16 @@ TEST_P(EveryFreezer, PlansStayInsideTheBlocksAndNeverFreezeTheHead) {
     EXPECT_LE(plan.frozen_prefix, s.num_blocks);
     s.frozen_prefix = plan.frozen_prefix;
   }
+}
+
+// A freezer that reads the change detector unfreezes at a change, or keeps its prefix.
+TEST_P(EveryFreezer, AChangeNeverGrowsThePrefix) {
+  auto f = freeze::registry().make(GetParam(), {});
+  policy::FreezeSignals s;
+  s.num_blocks = 4;
+  s.frozen_prefix = 3;
+  s.drift = true;
+  EXPECT_LE(f->decide(s).frozen_prefix, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryFreezer, ::testing::ValuesIn(freeze::registry().names()));

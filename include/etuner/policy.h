@@ -18,6 +18,26 @@ namespace etuner::policy {
 
 constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
 
+// A retraining configuration a scheduler asks the runtime to try briefly (micro-profiling,
+// e.g. ekya) before it decides: a copy of the working model trains `data_fraction` of the
+// round's samples for `epochs`, then is scored on pending samples held out from that.
+struct ProfileCandidate {
+  int epochs = 0;               // 0 = the stream's train.epochs_per_round
+  double replay_fraction = 1;   // of the stream's train.replay_samples
+  double data_fraction = 0.25;  // share of fresh and replayed samples the trial trains on
+};
+
+// What a trial measured; `epochs` and `replay_samples` are the candidate resolved against
+// the stream's settings, ready to go into a RoundDecision.
+struct ProfileResult {
+  ProfileCandidate candidate;
+  int epochs = 0;
+  int replay_samples = 0;
+  double gain = kUnknown;       // held-out accuracy after the trial minus before (fraction)
+  double cost_samples = 0;      // sample passes of the full round: epochs x (pending + replay)
+  double trial_s = 0;           // measured time of the trial (decision overhead)
+};
+
 // What the runtime measures for the scheduler. Signals it was not asked for stay kUnknown.
 struct ScheduleSignals {
   double now_s = 0;
@@ -35,6 +55,7 @@ struct ScheduleSignals {
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
   double last_round_gain = kUnknown;        // held-out accuracy after minus before the last round
   int oracle_scenario = -1;  // the true scenario index; only oracle-style peers may read it
+  std::vector<ProfileResult> profile;  // trials the last decision asked for (else empty)
 };
 
 // Which signals a scheduler reads: the runtime only pays for those.
@@ -51,6 +72,9 @@ struct [[nodiscard]] RoundDecision {
   int epochs = 0;           // 0 = the stream's train.epochs_per_round
   int replay_samples = -1;  // -1 = the stream's train.replay_samples
   std::string reason;
+  // Non-empty: try these first. The runtime runs the trials (metered as decision overhead)
+  // and asks again at once with `ScheduleSignals::profile` filled; `run` is then ignored.
+  std::vector<ProfileCandidate> profile;
 };
 
 class Scheduler {
@@ -64,6 +88,13 @@ struct FreezeSignals {
   int num_blocks = 0;
   int frozen_prefix = 0;            // blocks [0, frozen_prefix) are frozen now
   std::vector<double> similarity;   // per block, CKA of its output now vs the previous check
+  // Per unit (blocks, then the head): mean L2 norm of the unit's gradient per step since the
+  // previous check; 0 for frozen blocks; empty if not asked for or no step ran since.
+  std::vector<double> grad_norms;
+  // Per block: squared distance of its output on a fixed probe from a lagging reference
+  // copy of the model (taken at the previous measurement), relative to the reference's
+  // squared norm; 0 for frozen blocks. Round starts only; empty if not asked for.
+  std::vector<double> plasticity;
   bool drift = false;               // scenario change detected since the last check
   bool round_start = false;         // first check of a round
   int round = 0;
@@ -76,10 +107,19 @@ struct [[nodiscard]] FreezePlan {
   std::string reason;
 };
 
+// Which signals a freezer reads beyond `similarity` (asked for per plan): the runtime only
+// pays for those.
+struct FreezeNeeds {
+  bool grad_norms = false;  // FreezeSignals::grad_norms
+  bool plasticity = false;  // FreezeSignals::plasticity
+  bool drift = false;       // run the change detector even if the scheduler does not read it
+};
+
 class Freezer {
  public:
   virtual ~Freezer() = default;
   virtual FreezePlan decide(const FreezeSignals& s) = 0;
+  virtual FreezeNeeds needs() const { return {}; }
 };
 
 // Label-free adaptation from the inference stream, applied by the runtime.

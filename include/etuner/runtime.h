@@ -91,20 +91,20 @@ class ReplayBuffer {
   // `n` samples drawn uniformly without replacement (fewer if the buffer holds fewer).
   std::pair<torch::Tensor, torch::Tensor> sample(int n);
   int64_t size() const { return filled_; }
-
   // Samples of class `c` held now.
   int64_t held(int64_t c) const { return c < static_cast<int64_t>(held_.size()) ? held_[c] : 0; }
+
  private:
-  int capacity_;
   int64_t reservoir_slot();
   int64_t balanced_slot(int64_t label);
   int64_t random_slot_of(int64_t label);
-  std::mt19937_64 rng_;
+  int capacity_;
   bool class_balanced_;
+  std::mt19937_64 rng_;
   torch::Tensor x_, y_;
-  int64_t filled_ = 0;
   std::vector<int64_t> slot_label_;               // label per filled slot
   std::vector<int64_t> held_, seen_of_class_;     // per class: in the buffer, seen so far
+  int64_t filled_ = 0;
   int64_t seen_ = 0;
 };
 
@@ -127,6 +127,15 @@ class DriftMonitor {
   double last_score_ = 0;
 };
 
+// What the runtime keeps to measure the peer baselines' signals: gradient norms (autofreeze)
+// and plasticity against a lagging reference copy (egeria); src/runtime/runtime_peer_signals.cpp.
+struct PeerProbes {
+  std::vector<torch::Tensor> grad_sum;  // per unit: per-step gradient norms, summed
+  int grad_steps = 0;
+  torch::Tensor probe;                             // fixed since the last change
+  std::unique_ptr<model::BlockModel> reference;    // the model at the previous measurement
+};
+
 class Runtime {
  public:
   static constexpr int64_t kAdaptChunk = 10;  // requests answered between BN adaptation steps
@@ -143,6 +152,8 @@ class Runtime {
   std::optional<RoundRecord> advance(double now_s, int oracle_scenario = -1);
 
   int version() const { return version_; }
+  // The deployed version's model, immutable once published (serve clones it per version).
+  std::shared_ptr<const model::BlockModel> deployed() const { return deployed_; }
   // When a trained version is due to be deployed (infinity if none is waiting).
   double next_deploy_s() const;
   const Totals& totals() const { return totals_; }
@@ -171,6 +182,12 @@ class Runtime {
   void begin_decide();
   void end_decide(double* also_s = nullptr);
   void run_request_chunk(const torch::Tensor& x, Prediction& out);
+  // Peer baselines (runtime_peer_signals.cpp, runtime_profile.cpp).
+  void measure_peer_signals(policy::FreezeSignals& s);
+  std::function<void(model::BlockModel&)> grad_observer();
+  policy::RoundDecision profile_then_decide(const policy::RoundDecision& d, double now_s,
+                                            int oracle_scenario);
+  std::vector<policy::ProfileResult> run_trials(const std::vector<policy::ProfileCandidate>& c);
 
   std::unique_ptr<model::BlockModel> working_;
   std::shared_ptr<model::BlockModel> deployed_;  // immutable once published
@@ -219,6 +236,7 @@ class Runtime {
   torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)
   torch::Tensor pseudo_x_, pseudo_y_;        // confident answers not trained on yet
   Totals totals_;
+  PeerProbes peer_;
 };
 
 }  // namespace etuner::runtime

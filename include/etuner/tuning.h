@@ -38,6 +38,8 @@ struct RoundConfig {
   double cache_mb = 256;  // frozen-prefix activation cache budget; 0 disables the cache
   bool verify_cache = false;  // recompute cached activations and assert they match
   uint64_t seed = 0;          // minibatch order
+  // Called after every backward pass, before the optimizer step (e.g. gradient statistics).
+  std::function<void(model::BlockModel&)> after_backward;
 };
 
 struct RoundResult {

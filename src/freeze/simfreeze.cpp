@@ -47,6 +47,10 @@ class SimFreeze final : public policy::Freezer {
     return plan;
   }
 
+  // Unfreezing on a change is half the rule: the detector runs whatever the scheduler reads
+  // (immediate reads nothing, and `freeze` kept a stale prefix through a contrast shift).
+  policy::FreezeNeeds needs() const override { return {false, false, true}; }
+
  private:
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
     std::fill(streak_.begin(), streak_.end(), 0);

@@ -30,6 +30,17 @@ const std::vector<Preset>& presets() {
        "lazytune", "simfreeze", {false, true, 0.95}},
       {"etuner-bn", "etuner + BatchNorm statistics adapted from answered requests (ablation)",
        "lazytune", "simfreeze", {true, false, 0.95}},
+      // Peer baselines (docs/peers.md).
+      {"periodic", "peer: a round every 4 labeled batches on all pending data, every block trains",
+       "periodic", "none", {}},
+      {"egeria", "peer: immediate rounds with Egeria-style plasticity freezing (EuroSys'23)",
+       "immediate", "egeria", {}},
+      {"autofreeze", "peer: immediate rounds with AutoFreeze-style gradient-norm freezing",
+       "immediate", "autofreeze", {}},
+      {"ekya", "peer: Ekya-style windows of 4 batches, a micro-profiler picks epochs x replay "
+       "(NSDI'22)", "ekya", "none", {}},
+      {"oracle", "peer floor: knows the true scenario changes, trains at each, merges after",
+       "oracle", "none", {}},
   };
   return table;
 }

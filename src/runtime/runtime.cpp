@@ -86,7 +86,7 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
     flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
   double acc = policy::kUnknown;
   if (policy_.scheduler->needs().test_then_train) acc = observe_batch(xd, yd);
-  if (policy_.scheduler->needs().drift) detect_change();
+  if (policy_.scheduler->needs().drift || policy_.freezer->needs().drift) detect_change();
   pending_.push_back({xd, yd, acc});
   pending_samples_ += static_cast<int>(x.size(0));
   seen_samples_ += x.size(0);
@@ -127,7 +127,8 @@ void Runtime::deploy_if_ready(double now_s) {
 std::optional<RoundRecord> Runtime::advance(double now_s, int oracle_scenario) {
   deploy_if_ready(now_s);
   if (now_s < busy_until_s_ || pending_.empty()) return std::nullopt;
-  const auto decision = policy_.scheduler->decide(signals(now_s, oracle_scenario));
+  auto decision = policy_.scheduler->decide(signals(now_s, oracle_scenario));
+  if (!decision.profile.empty()) decision = profile_then_decide(decision, now_s, oracle_scenario);
   if (!decision.run && decision.drop_samples <= 0) return std::nullopt;
   if (!decision.run) {
     take_pending(0, decision.drop_samples);
@@ -188,6 +189,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   rc.batch_size = cfg_.train.batch_size;
   rc.cache_mb = cfg_.cache_mb;
   rc.seed = cfg_.seed * 7919 + rounds_;
+  rc.after_backward = grad_observer();
   const int round = rounds_;
   auto result = tuning::run_round(*working_, *optimizer_, x, y, rc, flops_,
                                   [&](int epoch) { return choose_prefix(round, epoch); });

@@ -105,6 +105,7 @@ int Runtime::choose_prefix(int round, int epoch) {
   // Checks with a measurement are round starts: rounds are short (1-2 epochs), and a probe
   // forward per epoch would cost more than freezing saves on small models.
   if (measure_next_ && !s.drift && s.round_start) measure_similarity(s);
+  measure_peer_signals(s);  // gradient norms, plasticity: only what the freezer needs()
   const auto plan = policy_.freezer->decide(s);
   frozen_prefix_ = std::clamp(plan.frozen_prefix, 0, working_->num_blocks());
   measure_next_ = plan.measure_similarity;

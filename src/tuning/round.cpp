@@ -45,6 +45,7 @@ struct Loop {
     auto loss = torch::nn::functional::cross_entropy(logits, y.index_select(0, rows.to(y.device())));
     opt.zero_grad();
     loss.backward();
+    if (cfg.after_backward) cfg.after_backward(m);
     opt.step();
     result.train_flops += 3 * flops.range(prefix, m.num_units()) * rows.numel();
     result.samples += rows.numel();
