@@ -17,5 +17,6 @@ void add_bench_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_meters_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace etuner::cli

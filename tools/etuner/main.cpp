@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   etuner::cli::add_pretrain_command(app);
   etuner::cli::add_meters_command(app);
   etuner::cli::add_report_command(app);
+  etuner::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,11 @@
+# etuner serve (src/serve/): HTTP via Debian's cpp-httplib (a compiled library whose header
+# must see the same CPPHTTPLIB_* definitions, hence pkg-config), samples in SQLite.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(SQLite3 REQUIRED)
+
+etuner_module(serve)
+etuner_use_pch(etuner_serve)
+target_link_libraries(etuner_serve PUBLIC etuner_harness PkgConfig::HTTPLIB SQLite::SQLite3
+                      fmt::fmt Threads::Threads)
+target_link_libraries(etuner PRIVATE etuner_serve)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Bounded fuzz smoke run for ctest: run_fuzz.sh <fuzzer> <seconds> <seed corpus dir> <dict>.
+# Exit 77 (ctest: skipped) when the fuzzer was not built (no clang). New inputs go to a
+# scratch copy of the corpus so the source tree is never written; a crash leaves its input
+# in the build directory (crash-*), to be added under fuzz/regressions/ as a regression test.
+set -euo pipefail
+exe=$1 seconds=$2 seeds=$3 dict=$4
+if [ ! -x "$exe" ]; then
+  echo "skipped: $exe not built (needs clang++; see fuzz/CMakeLists.txt)"
+  exit 77
+fi
+export UBSAN_OPTIONS="suppressions=$(dirname "$0")/ubsan.supp:halt_on_error=1:print_stacktrace=1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$seeds"/. "$work"/ 2>/dev/null || true
+regress=$(dirname "$seeds")/../regressions/$(basename "$seeds")
+mapfile -t past < <(find "$regress" -type f ! -name '.*' 2>/dev/null)
+if [ ${#past[@]} -gt 0 ]; then
+  "$exe" "${past[@]}"   # every past crash must stay fixed
+fi
+exec "$exe" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=5 -dict="$dict" \
+  -artifact_prefix="$(pwd)/" "$work"

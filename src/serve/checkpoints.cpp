@@ -1,0 +1,49 @@
+#include "serve/checkpoints.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "etuner/error.h"
+
+namespace etuner::serve {
+namespace {
+
+namespace fs = std::filesystem;
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw IoError("cannot open '" + path + "' to fsync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw IoError("fsync of '" + path + "' failed");
+}
+
+}  // namespace
+
+std::string checkpoint_path(const std::string& dir, int version) {
+  return dir + "/v" + std::to_string(version) + ".pt";
+}
+
+void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version) {
+  fs::create_directories(dir);
+  const std::string final_path = checkpoint_path(dir, version), tmp = final_path + ".part";
+  m.save(tmp);
+  fsync_path(tmp, O_RDONLY);  // the bytes are on disk before the name points at them
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);
+  if (ec) throw IoError("cannot rename '" + tmp + "': " + ec.message());
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);  // and the rename itself is durable
+}
+
+void prune_checkpoints(const std::string& dir, int keep) {
+  std::error_code ec;
+  const std::string keep_name = "v" + std::to_string(keep) + ".pt";
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name != keep_name && name.rfind('v', 0) == 0) fs::remove(e.path(), ec);
+  }
+}
+
+}  // namespace etuner::serve

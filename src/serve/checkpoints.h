@@ -1,0 +1,20 @@
+// Versioned model checkpoints of `etuner serve`: <dir>/v<N>.pt, written atomically and
+// durably (write to a temp file, fsync it, rename, fsync the directory).
+//
+// Why not tuning::save_checkpoint: it renames without fsync (a power cut can leave an empty
+// file behind the new name) and writes one fixed name, while here the committed version lives
+// in the sample store and the file must be named by it, so a crash between the rename and the
+// store's commit leaves an orphan that the restart deletes instead of a wrong model.
+#pragma once
+#include <string>
+
+#include "etuner/model.h"
+
+namespace etuner::serve {
+
+std::string checkpoint_path(const std::string& dir, int version);
+void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version);
+// Deletes every checkpoint and temp file in dir except version `keep`'s.
+void prune_checkpoints(const std::string& dir, int keep);
+
+}  // namespace etuner::serve

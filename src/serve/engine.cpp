@@ -1,0 +1,218 @@
+#include "serve/engine.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "etuner/device_profile.h"
+#include "etuner/error.h"
+#include "etuner/meter.h"
+#include "serve/checkpoints.h"
+#include "serve/metrics.h"
+
+namespace etuner::serve {
+namespace {
+
+constexpr int64_t kMirrorCap = 64;  // answered inputs waiting for the trainer; more are dropped
+
+runtime::RuntimeConfig runtime_config(const ServeConfig& cfg, const Task& t) {
+  runtime::RuntimeConfig c;
+  c.train = t.train;
+  c.mode = "instant";  // rounds take real time here; realtime is the harness's simulation
+  c.profile = device_profile(cfg.device_profile);
+  c.seed = cfg.seed;
+  c.known_classes = t.known_classes;
+  return c;
+}
+
+torch::Tensor stack_pixels(const std::vector<StoredSample>& rows, const InputSpec& s) {
+  auto x = torch::empty({static_cast<int64_t>(rows.size()), s.channels, s.height, s.width});
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(x[static_cast<int64_t>(i)].data_ptr<float>(), rows[i].pixels.data(),
+                s.pixel_count() * sizeof(float));
+  return x;
+}
+
+torch::Tensor labels_of(const std::vector<StoredSample>& rows) {
+  std::vector<int64_t> y;
+  for (const auto& r : rows) y.push_back(r.label);
+  return torch::tensor(y, torch::kLong);
+}
+
+// OpenBLAS (Debian's BLAS for LibTorch's linear layers) keeps its own thread pool, created at
+// load time at normal priority, which torch::set_num_threads does not size. Rounds running
+// GEMMs there would escape the trainer thread's lower priority.
+void limit_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+}  // namespace
+
+Engine::Engine(const ServeConfig& cfg) : cfg_(cfg), start_(std::chrono::steady_clock::now()) {
+  torch::set_num_threads(cfg_.torch_threads);
+  limit_blas_threads(cfg_.torch_threads);
+  Task task = build_task(cfg_);
+  input_ = task.input;
+  num_blocks_ = task.model->num_blocks();
+  std::filesystem::create_directories(cfg_.data_dir);
+  checkpoint_dir_ = cfg_.data_dir + "/checkpoints";
+  store_ = std::make_unique<SampleStore>(cfg_.data_dir + "/samples.db");
+  restore(task);
+  open_runtime(task);
+}
+
+Engine::~Engine() { stop(); }
+
+// The committed version's weights replace version 0's; checkpoints the store never committed
+// (a crash between rename and commit) are deleted.
+void Engine::restore(Task& task) {
+  const auto identity = store_->meta("identity");
+  if (identity.empty()) store_->set_meta("identity", task.identity);
+  else if (identity != task.identity)
+    throw ConfigError("--data-dir '" + cfg_.data_dir + "' belongs to " + identity +
+                      ", not to " + task.identity + " (use another directory)");
+  committed_ = store_->committed_version();
+  const auto path = checkpoint_path(checkpoint_dir_, committed_);
+  if (std::filesystem::exists(path)) task.model->load(path);
+  else if (committed_ == 0) write_checkpoint(checkpoint_dir_, *task.model, 0);
+  else throw IoError("'" + path + "': the committed checkpoint is missing");
+  prune_checkpoints(checkpoint_dir_, committed_);
+  const auto counts = store_->counts();
+  stored_ = counts.stored;
+  untrained_ = counts.untrained;
+}
+
+void Engine::open_runtime(Task& task) {
+  auto cfg = runtime_config(cfg_, task);
+  auto deployed = std::shared_ptr<model::BlockModel>(task.model->clone());
+  deployed->set_training(false);
+  rt_ = std::make_unique<runtime::Runtime>(std::move(task.model), policy::make(cfg_.policy), cfg,
+                                           meter::detect(cfg.profile));
+  const auto& p = rt_->policy();
+  policy_ = {{"name", p.name}, {"scheduler", p.scheduler_name}, {"freezer", p.freezer_name}};
+  if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);
+  const auto replayed = store_->recent_trained(task.train.replay_buffer);
+  if (!replayed.empty()) rt_->seed_replay(stack_pixels(replayed, input_), labels_of(replayed));
+  for (auto& s : store_->untrained())  // acknowledged but never committed: train on them again
+    queue_.push_back({s.id, std::move(s.pixels), s.label, std::chrono::steady_clock::now()});
+  publish(std::move(deployed), committed_);
+  update_view();
+}
+
+void Engine::publish(std::shared_ptr<model::BlockModel> m, int version) {
+  auto snap = std::make_shared<const Snapshot>(Snapshot{std::move(m), version});
+  std::lock_guard<std::mutex> lock(snap_mu_);
+  snap_ = std::move(snap);  // the old snapshot lives on while requests still hold it
+}
+
+std::shared_ptr<const Engine::Snapshot> Engine::current() const {
+  std::lock_guard<std::mutex> lock(snap_mu_);
+  return snap_;
+}
+
+int Engine::version() const { return current()->version; }
+
+torch::Tensor Engine::image_tensor(const std::vector<float>& pixels) const {
+  auto x = torch::empty({1, input_.channels, input_.height, input_.width});
+  std::memcpy(x.data_ptr<float>(), pixels.data(), input_.pixel_count() * sizeof(float));
+  return x;
+}
+
+PredictResult Engine::predict(const std::vector<float>& pixels) {
+  const auto snap = current();  // exactly one version answers this request
+  auto x = image_tensor(pixels);
+  PredictResult r;
+  {
+    torch::NoGradGuard no_grad;
+    auto [conf, label] = torch::softmax(snap->model->forward(x), 1).max(1);
+    r = {label.item<int64_t>(), conf.item<double>(), snap->version};
+  }
+  mirror(x);
+  return r;
+}
+
+// The runtime's drift detection and adaptation read answered inputs; the trainer replays them
+// through Runtime::predict in its own time, and drops them under load rather than queue up.
+void Engine::mirror(const torch::Tensor& x) {
+  std::lock_guard<std::mutex> lock(q_mu_);
+  if (static_cast<int64_t>(mirrored_.size()) < kMirrorCap) mirrored_.push_back(x);
+}
+
+int64_t Engine::add_sample(std::vector<float> pixels, int64_t label) {
+  const int64_t id = store_->add(pixels, label);  // durable before anyone hears of it
+  ++stored_;
+  ++untrained_;
+  {
+    std::lock_guard<std::mutex> lock(q_mu_);
+    queue_.push_back({id, std::move(pixels), label, std::chrono::steady_clock::now()});
+  }
+  q_cv_.notify_one();
+  return id;
+}
+
+nlohmann::json Engine::status() const {
+  TrainerView v;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    v = view_;
+  }
+  size_t queued;
+  {
+    std::lock_guard<std::mutex> lock(q_mu_);
+    queued = queue_.size();
+  }
+  return {{"model_version", version()}, {"samples_stored", stored_.load()},
+          {"samples_pending", untrained_.load()}, {"samples_queued", queued},
+          {"rounds_run", v.rounds}, {"rounds_discarded", v.discarded},
+          {"frozen_blocks", v.frozen_blocks}, {"num_blocks", num_blocks_},
+          {"frozen_mask", v.frozen_mask}, {"scenario_changes", v.scenario_changes},
+          {"policy", policy_}, {"finetune_s", v.finetune_s}, {"finetune_j", v.finetune_j},
+          {"energy_source", v.energy_source},
+          {"last_round_loss", v.last_loss}, {"last_error", v.last_error},
+          {"input", {{"channels", input_.channels}, {"height", input_.height},
+                     {"width", input_.width}, {"classes", input_.num_classes}}},
+          {"uptime_s", now_s()}};
+}
+
+std::string Engine::metrics_text() const {
+  TrainerView v;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    v = view_;
+  }
+  struct Row {
+    const char* name;
+    const char* type;
+    const char* help;
+    double value;
+  };
+  const Row rows[] = {
+      {"etuner_model_version", "gauge", "Committed model version serving.", double(version())},
+      {"etuner_samples_stored", "gauge", "Samples in the durable store.", double(stored_.load())},
+      {"etuner_samples_pending", "gauge", "Stored samples no committed version consumed.",
+       double(untrained_.load())},
+      {"etuner_rounds_total", "counter", "Fine-tuning rounds run since start.", double(v.rounds)},
+      {"etuner_rounds_discarded_total", "counter", "Rounds discarded (loss NaN/inf).",
+       double(v.discarded)},
+      {"etuner_finetune_seconds_total", "counter", "Seconds spent fine-tuning and deciding.",
+       v.finetune_s},
+      {"etuner_finetune_joules_total", "counter",
+       "Joules spent fine-tuning (energy_source in /v1/status says how measured).", v.finetune_j},
+      {"etuner_frozen_blocks", "gauge", "Blocks frozen at the end of the last round.",
+       double(v.frozen_blocks)},
+      {"etuner_scenario_changes_total", "counter", "Scenario changes detected.",
+       double(v.scenario_changes)},
+  };
+  std::string out;
+  for (const auto& r : rows) out += prometheus_metric(r.name, r.type, r.help, r.value);
+  return out;
+}
+
+double Engine::now_s() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+}  // namespace etuner::serve

@@ -1,0 +1,120 @@
+// The serving core: durable sample ingestion, prediction on the published snapshot, and the
+// trainer thread that owns the (single-threaded) Runtime.
+//
+// Threads: handler threads call predict() and add_sample(); only the trainer thread touches
+// the Runtime. A committed version is published by swapping one shared_ptr under snap_mu_,
+// so each request holds exactly one version for its whole forward pass, and a version is
+// published only after its checkpoint and the store's commit are durable: every version a
+// client ever sees survives kill -9.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "etuner/runtime.h"
+#include "etuner/serve.h"
+#include "serve/request.h"
+#include "serve/sample_store.h"
+#include "serve/setup.h"
+
+namespace etuner::serve {
+
+struct PredictResult {
+  int64_t label = 0;
+  double confidence = 0;
+  int version = 0;
+};
+
+// What the trainer last reported, for /v1/status and /metrics.
+struct TrainerView {
+  int rounds = 0;
+  int discarded = 0;
+  int frozen_blocks = 0;
+  std::string frozen_mask;
+  int scenario_changes = 0;
+  double finetune_s = 0;
+  double finetune_j = 0;
+  double last_loss = 0;
+  std::string last_error;
+  std::string energy_source;
+};
+
+class Engine {
+ public:
+  explicit Engine(const ServeConfig& cfg);
+  ~Engine();
+  void start();
+  void stop();  // finishes the round in progress (each round commits as it ends), joins
+
+  PredictResult predict(const std::vector<float>& pixels);
+  int64_t add_sample(std::vector<float> pixels, int64_t label);  // durable on return
+  nlohmann::json status() const;
+  std::string metrics_text() const;  // model and training gauges
+  const InputSpec& input() const { return input_; }
+  int version() const;
+
+ private:
+  struct Snapshot {
+    std::shared_ptr<model::BlockModel> model;  // never mutated once published
+    int version = 0;
+  };
+  struct Queued {
+    int64_t id;
+    std::vector<float> pixels;
+    int64_t label;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  void restore(Task& task);
+  void open_runtime(Task& task);
+  void publish(std::shared_ptr<model::BlockModel> m, int version);
+  std::shared_ptr<const Snapshot> current() const;
+  void mirror(const torch::Tensor& x);
+  torch::Tensor image_tensor(const std::vector<float>& pixels) const;
+
+  // Trainer thread (trainer.cpp).
+  void trainer_loop();
+  bool batch_ready(std::chrono::steady_clock::time_point now) const;
+  void step(std::vector<std::vector<Queued>> batches, std::vector<torch::Tensor> mirrored);
+  void feed(std::vector<Queued>& batch);
+  void on_round(const runtime::RoundRecord& r);
+  void commit(const std::vector<int64_t>& ids);
+  std::vector<int64_t> take_fed(int n);
+  void update_view();
+  double now_s() const;
+
+  ServeConfig cfg_;
+  InputSpec input_;
+  std::string checkpoint_dir_;
+  std::unique_ptr<SampleStore> store_;
+  std::unique_ptr<runtime::Runtime> rt_;  // the trainer thread's alone once started
+  nlohmann::json policy_;                 // names, copied so handlers never touch rt_
+  int num_blocks_ = 0;
+  std::chrono::steady_clock::time_point start_;
+
+  mutable std::mutex snap_mu_;
+  std::shared_ptr<const Snapshot> snap_;
+
+  mutable std::mutex q_mu_;  // queue_, mirrored_, stop_
+  std::condition_variable q_cv_;
+  std::deque<Queued> queue_;
+  std::vector<torch::Tensor> mirrored_;  // answered inputs for the runtime's drift monitor
+  bool stop_ = false;
+  std::thread trainer_;
+
+  std::deque<int64_t> fed_ids_;  // trainer: ids handed to the runtime, in order
+  int committed_ = 0;            // trainer: the last committed version
+
+  mutable std::mutex view_mu_;
+  TrainerView view_;
+  std::atomic<int64_t> stored_{0}, untrained_{0};
+};
+
+}  // namespace etuner::serve

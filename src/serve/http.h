@@ -1,0 +1,39 @@
+// The HTTP front of `etuner serve` (cpp-httplib): routes, limits, and the one place where
+// errors become status codes and JSON error bodies.
+#pragma once
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "serve/engine.h"
+#include "serve/metrics.h"
+
+namespace etuner::serve {
+
+class Http {
+ public:
+  Http(Engine& engine, const ServeConfig& cfg);
+  ~Http();
+  int start();  // binds and serves on a thread of its own; returns the port
+  void stop();  // stops accepting and waits for requests in flight
+
+ private:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  void routes();
+  void guarded(const std::string& route, bool heavy, const httplib::Request& req,
+               httplib::Response& res, const Handler& fn);
+  void predict(const httplib::Request& req, httplib::Response& res);
+  void add_sample(const httplib::Request& req, httplib::Response& res);
+
+  Engine& engine_;
+  ServeConfig cfg_;
+  Metrics metrics_;
+  httplib::Server svr_;
+  std::thread listener_;
+  std::atomic<int> inflight_{0};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace etuner::serve

@@ -1,0 +1,96 @@
+#include "serve/setup.h"
+
+#include <nlohmann/json.hpp>
+
+#include "etuner/error.h"
+#include "etuner/harness.h"
+#include "etuner/policy.h"
+
+namespace etuner::serve {
+namespace {
+
+bool is_torchscript(const std::string& m) {
+  return m.size() > 3 && m.compare(m.size() - 3, 3, ".pt") == 0;
+}
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw ConfigError(message);
+}
+
+std::string identity_of(const std::string& model, const InputSpec& s) {
+  return nlohmann::json{{"model", model}, {"channels", s.channels}, {"height", s.height},
+                        {"width", s.width}, {"classes", s.num_classes}}
+      .dump();
+}
+
+Task from_flags(const ServeConfig& cfg) {
+  Task t;
+  t.input = {cfg.channels, cfg.height, cfg.width, cfg.classes};
+  torch::manual_seed(cfg.seed);  // a fresh zoo model is reproducible from the flags
+  t.model = is_torchscript(cfg.model)
+                ? model::load_torchscript(cfg.model)
+                : model::make(cfg.model, {cfg.channels, cfg.height, cfg.width, cfg.classes});
+  for (int c = 0; c < cfg.classes; ++c) t.known_classes.push_back(c);
+  t.identity = identity_of(cfg.model, t.input);
+  return t;
+}
+
+std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classes) {
+  if (!spec.pretrain.classes.empty()) return spec.pretrain.classes;
+  std::vector<int> all(num_classes);
+  for (int c = 0; c < num_classes; ++c) all[c] = c;
+  return all;
+}
+
+Task from_spec(const ServeConfig& cfg) {
+  // A zoo name replaces the spec's model; a TorchScript file is used as the deployed model.
+  nlohmann::json overrides = nullptr;
+  if (!cfg.model.empty() && !is_torchscript(cfg.model)) overrides = {{"model", cfg.model}};
+  const auto spec = harness::load_spec_with(cfg.stream_spec, cfg.data_root, overrides);
+  const auto splits = data::load(spec.data.source, spec.data.root);
+  const auto& images = splits.train.images;
+  Task t;
+  t.input = {static_cast<int>(images.size(1)), static_cast<int>(images.size(2)),
+             static_cast<int>(images.size(3)), splits.train.num_classes()};
+  harness::PretrainOptions po;
+  po.model_path = is_torchscript(cfg.model) ? cfg.model : "";
+  po.quiet = cfg.quiet;
+  t.model = harness::pretrained_model(spec, splits, po);
+  t.train = spec.train;
+  t.known_classes = pretrain_classes(spec, t.input.num_classes);
+  auto rows = stream::pretrain_indices(spec, splits.train);
+  rows.resize(std::min<size_t>(rows.size(), spec.train.replay_buffer));
+  auto idx = torch::tensor(rows, torch::kLong);
+  t.replay_x = data::to_float(images.index_select(0, idx));
+  t.replay_y = splits.train.labels.index_select(0, idx);
+  t.identity = identity_of(po.model_path.empty() ? spec.model : cfg.model, t.input);
+  return t;
+}
+
+}  // namespace
+
+void validate(const ServeConfig& cfg) {
+  require(!cfg.data_dir.empty(), "--data-dir: required (it holds the samples and checkpoints)");
+  require(cfg.stream_spec.empty() != (cfg.classes == 0),
+          "give exactly one of --stream-spec or --classes N");
+  require(cfg.classes >= 0, "--classes: must be >= 1");
+  require(cfg.channels >= 1 && cfg.height >= 1 && cfg.width >= 1,
+          "--input: channels, height and width must be >= 1");
+  require(cfg.port >= 0 && cfg.port <= 65535, "--port: must be 0..65535");
+  require(cfg.max_inflight >= 1, "--max-inflight: must be >= 1");
+  require(cfg.max_body_bytes >= 1024, "--max-body-kb: must be >= 1");
+  require(cfg.batch_samples >= 1, "--batch-samples: must be >= 1");
+  require(cfg.batch_wait_s >= 0, "--batch-wait: must be >= 0");
+  require(cfg.torch_threads >= 1, "--threads: must be >= 1");
+  require(cfg.trainer_nice >= 0 && cfg.trainer_nice <= 19, "--trainer-nice: must be 0..19");
+  policy::make(cfg.policy);  // a typo fails here, before the data directory is touched
+}
+
+Task build_task(const ServeConfig& cfg) {
+  validate(cfg);
+  Task t = cfg.stream_spec.empty() ? from_flags(cfg) : from_spec(cfg);
+  t.model->set_training(false);
+  return t;
+}
+
+}  // namespace etuner::serve

@@ -1,0 +1,32 @@
+// What `etuner serve` runs: the model, its input spec, training settings and the identity a
+// restart must match, built from the flags (ServeConfig) alone.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "etuner/model.h"
+#include "etuner/serve.h"
+#include "etuner/stream.h"
+#include "serve/request.h"
+
+namespace etuner::serve {
+
+struct Task {
+  std::unique_ptr<model::BlockModel> model;  // version 0: pretrained, loaded or freshly initialised
+  InputSpec input;
+  stream::TrainConfig train;
+  std::vector<int> known_classes;
+  torch::Tensor replay_x, replay_y;  // pretraining samples for the replay buffer (may be empty)
+  std::string identity;              // model name and shape, recorded in the store
+};
+
+// Throws ConfigError for inconsistent flags, ModelError/IoError for what they name.
+Task build_task(const ServeConfig& cfg);
+
+// Throws ConfigError naming the first invalid ServeConfig field.
+void validate(const ServeConfig& cfg);
+
+}  // namespace etuner::serve

@@ -1,0 +1,164 @@
+// The trainer thread: hands queued samples to the Runtime in labeled batches, lets it decide
+// and run rounds, and commits each good round as a new version (checkpoint, then the store's
+// transaction, then publication).
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "serve/checkpoints.h"
+#include "serve/engine.h"
+
+namespace etuner::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kTick = std::chrono::milliseconds(100);  // scheduler polling, mirrored requests
+// Batches handed over before the scheduler is asked again: a backlog (after a restart, or
+// samples arriving faster than rounds) reaches the runtime as the batches a stream would
+// have delivered meanwhile, yet one round never grows without bound.
+constexpr int kMaxBatchesPerStep = 32;
+
+// Linux applies setpriority(PRIO_PROCESS, tid) to one thread: rounds yield the cores to the
+// handler threads, which keeps prediction latency flat while fine-tuning.
+// A process already at nice 19 cannot lower one thread further that way: SCHED_IDLE (which
+// an unprivileged thread may choose for itself) ranks below every nice level.
+void lower_priority(int increment, bool idle) {
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) ::setpriority(PRIO_PROCESS, tid, std::min(19, now + increment));
+  if (idle) {
+    sched_param none{};
+    ::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &none);
+  }
+}
+
+}  // namespace
+
+void Engine::start() {
+  std::lock_guard<std::mutex> lock(q_mu_);
+  if (trainer_.joinable() || stop_) return;
+  trainer_ = std::thread([this] { trainer_loop(); });
+}
+
+void Engine::stop() {
+  {
+    std::lock_guard<std::mutex> lock(q_mu_);
+    stop_ = true;
+  }
+  q_cv_.notify_all();
+  if (trainer_.joinable()) trainer_.join();
+}
+
+bool Engine::batch_ready(Clock::time_point now) const {
+  if (queue_.empty()) return false;
+  return static_cast<int>(queue_.size()) >= cfg_.batch_samples ||
+         now - queue_.front().at >= std::chrono::duration<double>(cfg_.batch_wait_s);
+}
+
+void Engine::trainer_loop() {
+  lower_priority(cfg_.trainer_nice, cfg_.trainer_idle);
+  std::unique_lock<std::mutex> lock(q_mu_);
+  while (!stop_) {
+    q_cv_.wait_for(lock, kTick, [&] { return stop_ || batch_ready(Clock::now()); });
+    if (stop_) break;  // queued samples stay untrained in the store: the restart re-queues them
+    std::vector<std::vector<Queued>> batches;
+    while (batch_ready(Clock::now()) && static_cast<int>(batches.size()) < kMaxBatchesPerStep) {
+      batches.emplace_back();
+      while (!queue_.empty() && static_cast<int>(batches.back().size()) < cfg_.batch_samples) {
+        batches.back().push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    auto mirrored = std::move(mirrored_);
+    mirrored_.clear();
+    lock.unlock();
+    step(std::move(batches), std::move(mirrored));
+    lock.lock();
+  }
+}
+
+// One failure (a full disk, say) must not end the service: the last committed version keeps
+// serving and the error shows in /v1/status.
+void Engine::step(std::vector<std::vector<Queued>> batches, std::vector<torch::Tensor> mirrored) {
+  try {
+    if (!mirrored.empty()) (void)rt_->predict(torch::cat(mirrored));
+    for (auto& batch : batches) feed(batch);
+    if (auto r = rt_->advance(now_s())) on_round(*r);
+    update_view();
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_.last_error = e.what();
+    if (!cfg_.quiet) std::cerr << "etuner serve: trainer: " << e.what() << "\n";
+  }
+}
+
+void Engine::feed(std::vector<Queued>& batch) {
+  const auto n = static_cast<int64_t>(batch.size());
+  auto x = torch::empty({n, input_.channels, input_.height, input_.width});
+  auto y = torch::empty({n}, torch::kLong);
+  for (int64_t i = 0; i < n; ++i) {
+    std::memcpy(x[i].data_ptr<float>(), batch[i].pixels.data(), input_.pixel_count() * sizeof(float));
+    y[i] = batch[i].label;
+    fed_ids_.push_back(batch[i].id);
+  }
+  rt_->add_labeled(x, y, now_s());
+}
+
+// The runtime trains on its pending samples oldest first, so a round's fresh samples are the
+// oldest ids handed to it. Samples a scheduler retired without a round are not counted here:
+// they stay "untrained" in the store and a restart trains on them again (at least once).
+std::vector<int64_t> Engine::take_fed(int n) {
+  std::vector<int64_t> ids;
+  while (n-- > 0 && !fed_ids_.empty()) {
+    ids.push_back(fed_ids_.front());
+    fed_ids_.pop_front();
+  }
+  return ids;
+}
+
+void Engine::on_round(const runtime::RoundRecord& r) {
+  const auto ids = take_fed(r.fresh_samples);
+  if (r.discarded) {  // loss went NaN/inf: the runtime restored the last good version
+    store_->quarantine(ids);
+    if (!cfg_.quiet) std::cerr << "etuner serve: round discarded (loss " << r.loss << ")\n";
+  } else {
+    commit(ids);
+  }
+  untrained_ -= static_cast<int64_t>(ids.size());
+  std::lock_guard<std::mutex> lock(view_mu_);
+  view_.last_loss = r.loss;
+  view_.frozen_blocks = r.frozen_prefix;
+  view_.frozen_mask = r.frozen_mask;
+  view_.discarded += r.discarded ? 1 : 0;
+}
+
+void Engine::commit(const std::vector<int64_t>& ids) {
+  auto m = std::shared_ptr<model::BlockModel>(rt_->deployed()->clone());
+  m->set_training(false);
+  const int version = committed_ + 1;
+  write_checkpoint(checkpoint_dir_, *m, version);  // durable before the store points at it
+  store_->commit_version(version, ids);              // the commit point
+  committed_ = version;
+  publish(std::move(m), version);                    // only durable versions are ever seen
+  prune_checkpoints(checkpoint_dir_, version);
+}
+
+void Engine::update_view() {
+  const auto& t = rt_->totals();
+  std::lock_guard<std::mutex> lock(view_mu_);
+  view_.rounds = t.rounds;
+  view_.scenario_changes = t.drifts;
+  view_.finetune_s = t.finetune_s;
+  view_.finetune_j = t.finetune_j;
+  view_.energy_source = rt_->energy_source();
+}
+
+}  // namespace etuner::serve

@@ -1,0 +1,40 @@
+# etuner serve: parsing, the store, the API end to end on loopback (in process), and the crash
+# test, which runs the real CLI and kills it with SIGKILL.
+#
+# Registered like etuner_test() (tests/CMakeLists.txt) but with a "serve." prefix on the
+# discovered names, so `ctest -R serve` selects this module's tests (the suites keep their
+# CamelCase names); the crash test (~1 min on 2 cores) is labeled integration, not unit.
+function(etuner_serve_test name label)
+  add_executable(test_${name} ${ARGN})
+  target_link_libraries(test_${name} PRIVATE GTest::gtest_main etuner_serve)
+  target_include_directories(test_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_options(test_${name} PRIVATE -Wall -Wextra)
+  target_precompile_headers(test_${name} REUSE_FROM etuner_torch_pch)
+  gtest_discover_tests(test_${name}
+    TEST_PREFIX serve.
+    PROPERTIES LABELS ${label} TIMEOUT 300
+    ENVIRONMENT "ETUNER_SOURCE_DIR=${CMAKE_SOURCE_DIR};ETUNER_BINARY_DIR=${CMAKE_BINARY_DIR}"
+    DISCOVERY_TIMEOUT 120)
+endfunction()
+
+etuner_serve_test(serve unit test_serve_parse.cpp test_serve_store.cpp test_serve_api.cpp)
+etuner_serve_test(serve_crash integration test_serve_crash.cpp)
+target_compile_definitions(test_serve_crash PRIVATE ETUNER_EXE="$<TARGET_FILE:etuner>")
+add_dependencies(test_serve_crash etuner)
+
+# The CLI's contract for serve: bad flags are a message and exit code 2.
+foreach(case
+    "missing_data_dir|serve --model tiny --classes 10"
+    "classes_and_spec|serve --model tiny --classes 10 --stream-spec x.json --data-dir /tmp/x"
+    "bad_input_shape|serve --model tiny --classes 10 --input 1x28 --data-dir /tmp/x"
+    "two_policies|serve --model tiny --classes 10 --policies immediate,never --data-dir /tmp/x"
+    "unknown_policy|serve --model tiny --classes 10 --policies nope --data-dir /tmp/etuner-serve-cli-policy"
+    "bad_port|serve --model tiny --classes 10 --port 70000 --data-dir /tmp/x")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 case_name)
+  list(GET parts 1 case_args)
+  separate_arguments(case_args)
+  add_test(NAME serve.cli_${case_name}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/expect_rc.sh 2 $<TARGET_FILE:etuner> ${case_args})
+  set_tests_properties(serve.cli_${case_name} PROPERTIES LABELS unit)
+endforeach()

@@ -1,0 +1,255 @@
+// The API end to end on loopback: a real Server with the tiny model, a real HTTP client.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "etuner/error.h"
+#include "etuner/serve.h"
+#include "serve_fixtures.h"
+
+namespace etuner::serve {
+namespace {
+
+using nlohmann::json;
+using serve_test::png;
+
+struct Running {
+  explicit Running(ServeConfig c) : cfg(std::move(c)), server(cfg), port(server.start()) {}
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+  json get(const std::string& path) const {
+    auto r = client().Get(path.c_str());
+    EXPECT_TRUE(r);
+    return r ? json::parse(r->body) : json();
+  }
+  // Polls /v1/status until pred holds (or 60 s pass).
+  template <typename P>
+  json wait_for(P pred) const {
+    json s;
+    for (int i = 0; i < 600; ++i) {
+      s = get("/v1/status");
+      if (pred(s)) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "timed out; last status " << s.dump();
+    return s;
+  }
+  ServeConfig cfg;
+  Server server;
+  int port;
+};
+
+std::string tensor_sample(float value, int label) {
+  return json{{"tensor", std::vector<float>(144, value)}, {"label", label}}.dump();
+}
+
+// Bad requests get a JSON body naming an error code.
+void expect_error(const httplib::Result& r, int status, const std::string& code) {
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, status) << r->body;
+  const auto j = json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r->body;
+  EXPECT_EQ(j.value("error", ""), code) << r->body;
+  EXPECT_FALSE(j.value("message", "").empty());
+}
+
+TEST(ServeApi, PredictFromPngJsonAndTensor) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-predict")));
+  auto c = s.client();
+  for (const auto& [body, type] :
+       std::vector<std::pair<std::string, std::string>>{
+           {png(1, 12, 12), "image/png"},
+           {json{{"image", serve_test::base64(png(1, 12, 12))}}.dump(), "application/json"},
+           {json{{"tensor", std::vector<float>(144, 0.3f)}}.dump(), "application/json"}}) {
+    auto r = c.Post("/v1/predict", body, type.c_str());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const auto j = json::parse(r->body);
+    EXPECT_GE(j["label"].get<int>(), 0);
+    EXPECT_LT(j["label"].get<int>(), 10);
+    EXPECT_GT(j["confidence"].get<double>(), 0.0);
+    EXPECT_LE(j["confidence"].get<double>(), 1.0);
+    EXPECT_EQ(j["model_version"], 0);
+  }
+}
+
+TEST(ServeApi, SamplesTrainNewVersionsWhilePredictionsContinue) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-train")));
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0}, answered{0};
+  std::thread reader([&] {  // each answer names one version, and versions never go back
+    auto c = s.client();
+    int last = 0;
+    while (!done) {
+      auto r = c.Post("/v1/predict", png(1, 12, 12), "image/png");
+      if (!r || r->status != 200) { ++errors; continue; }
+      const int v = json::parse(r->body)["model_version"];
+      if (v < last) ++errors;
+      last = v;
+      ++answered;
+    }
+  });
+  auto c = s.client();
+  int64_t last_id = 0;
+  for (int i = 0; i < 24; ++i) {
+    auto r = c.Post("/v1/samples", tensor_sample(0.1f * (i % 10), i % 10), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202) << r->body;
+    const int64_t id = json::parse(r->body)["sample_id"];
+    EXPECT_GT(id, last_id);
+    last_id = id;
+  }
+  auto img = c.Post("/v1/samples?label=4", png(1, 12, 12), "image/png");
+  ASSERT_TRUE(img);
+  EXPECT_EQ(img->status, 202);
+  const auto st = s.wait_for([](const json& j) {
+    return j["model_version"].get<int>() >= 1 && j["samples_pending"].get<int>() == 0;
+  });
+  done = true;
+  reader.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GT(answered, 0);
+  EXPECT_EQ(st["samples_stored"], 25);
+  EXPECT_GE(st["rounds_run"].get<int>(), 1);
+  EXPECT_EQ(st["policy"]["name"], "immediate");
+  for (const char* k : {"frozen_blocks", "scenario_changes", "samples_queued", "num_blocks"})
+    EXPECT_TRUE(st.contains(k)) << k;
+  const auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("etuner_http_requests_total{route=\"samples\",code=\"202\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_http_request_duration_seconds_bucket{route=\"predict\""), std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_rounds_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_finetune_joules_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_frozen_blocks"), std::string::npos);
+}
+
+TEST(ServeApi, BadInputGetsJson4xxAndTheServerStaysUp) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-bad"));
+  cfg.max_body_bytes = 64 * 1024;
+  Running s(cfg);
+  auto c = s.client();
+  const auto good = png(1, 12, 12);
+  expect_error(c.Post("/v1/predict", "{oops", "application/json"), 400, "invalid_json");
+  expect_error(c.Post("/v1/predict", good.substr(0, 40), "image/png"), 400, "bad_image");
+  expect_error(c.Post("/v1/predict", "\x89PNG garbage", "image/png"), 400, "bad_image");
+  expect_error(c.Post("/v1/predict", png(1, 16, 16), "image/png"), 422, "wrong_shape");
+  expect_error(c.Post("/v1/predict", png(3, 12, 12), "image/png"), 422, "wrong_shape");
+  expect_error(c.Post("/v1/predict", "hello", "text/plain"), 415, "unsupported_media_type");
+  expect_error(c.Post("/v1/samples?label=12", good, "image/png"), 422, "unknown_label");
+  expect_error(c.Post("/v1/samples", good, "image/png"), 400, "missing_label");
+  expect_error(c.Post("/v1/samples", tensor_sample(0.5f, -1), "application/json"), 422, "unknown_label");
+  expect_error(c.Post("/v1/predict", std::string(100 * 1024, 'x'), "image/png"), 413, "body_too_large");
+  expect_error(c.Get("/v1/nothing"), 404, "not_found");
+  auto ok = c.Post("/v1/predict", good, "image/png");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(s.get("/v1/status")["samples_stored"], 0);  // nothing bad was stored
+}
+
+TEST(ServeApi, TooManyConcurrentRequestsGet503WithRetryAfter) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-busy"));
+  cfg.max_inflight = 1;
+  cfg.test_delay_ms = 400;
+  Running s(cfg);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, busy{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      auto r = s.client().Post("/v1/predict", png(1, 12, 12), "image/png");
+      if (r && r->status == 200) ++ok;
+      if (r && r->status == 503 && r->get_header_value("Retry-After") == "1" &&
+          json::parse(r->body)["error"] == "overloaded")
+        ++busy;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(busy, 1);
+  EXPECT_EQ(ok + busy, 4);
+}
+
+// A stream spec (its pretrained model and train settings) whose learning rate makes the first
+// round's loss blow up to NaN/inf.
+ServeConfig exploding_spec_config(const std::string& name) {
+  const auto dir = fixtures::temp_dir(name);
+  setenv("ETUNER_CACHE", (dir + "/cache").c_str(), 1);
+  auto spec = fixtures::tiny_spec(fixtures::write_tiny_dataset(name + "-data"));
+  spec["train"]["lr"] = 1e30;
+  spec["train"]["replay_samples"] = 0;
+  std::ofstream(dir + "/spec.json") << spec.dump();
+  auto cfg = serve_test::tiny_config(dir + "/data");
+  cfg.classes = 0;
+  cfg.stream_spec = dir + "/spec.json";
+  return cfg;
+}
+
+TEST(ServeApi, NonFiniteRoundIsDiscardedAndTheLastVersionKeepsServing) {
+  Running s(exploding_spec_config("serve-api-nan"));
+  auto c = s.client();
+  const auto before = c.Post("/v1/predict", png(1, 12, 12), "image/png");
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  for (int i = 0; i < 8; ++i) {
+    auto r = c.Post("/v1/samples", tensor_sample(0.1f * i, i % 10), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202) << r->body;
+  }
+  // Every round explodes; its samples are quarantined (never re-queued), none stay pending.
+  const auto st = s.wait_for([](const json& j) {
+    return j["rounds_discarded"].get<int>() >= 1 && j["samples_pending"] == 0;
+  });
+  EXPECT_EQ(st["model_version"], 0);
+  EXPECT_EQ(st["rounds_discarded"], st["rounds_run"]);
+  EXPECT_EQ(st["policy"]["name"], "immediate");
+  const auto after = c.Post("/v1/predict", png(1, 12, 12), "image/png");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, before->body);  // the same version, untouched, answers
+}
+
+TEST(ServeApi, RestartResumesTheCommittedVersionAndSamples) {
+  const auto dir = fixtures::temp_dir("serve-api-restart");
+  std::string before;
+  int version = 0;
+  {
+    Running s(serve_test::tiny_config(dir));
+    auto c = s.client();
+    for (int i = 0; i < 16; ++i) c.Post("/v1/samples", tensor_sample(0.05f * i, i % 10), "application/json");
+    version = s.wait_for([](const json& j) { return j["samples_pending"] == 0; })["model_version"];
+    EXPECT_GE(version, 1);
+    before = c.Post("/v1/predict", png(1, 12, 12), "image/png")->body;
+    s.server.stop();
+  }
+  Running s(serve_test::tiny_config(dir));
+  const auto st = s.get("/v1/status");
+  EXPECT_EQ(st["model_version"], version);
+  EXPECT_EQ(st["samples_stored"], 16);
+  EXPECT_EQ(s.client().Post("/v1/predict", png(1, 12, 12), "image/png")->body, before);
+}
+
+TEST(ServeApi, DataDirOfAnotherModelIsRefused) {
+  const auto dir = fixtures::temp_dir("serve-api-identity");
+  { Server first(serve_test::tiny_config(dir)); }
+  auto other = serve_test::tiny_config(dir);
+  other.classes = 5;
+  EXPECT_THROW(Server{other}, ConfigError);
+}
+
+TEST(ServeApi, InvalidConfigIsAConfigError) {
+  auto cfg = serve_test::tiny_config("");
+  EXPECT_THROW(Server{cfg}, ConfigError);
+  cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-cfg"));
+  cfg.max_inflight = 0;
+  EXPECT_THROW(Server{cfg}, ConfigError);
+  cfg.max_inflight = 1;
+  cfg.stream_spec = "x.json";  // and --classes: exactly one of them
+  EXPECT_THROW(Server{cfg}, ConfigError);
+}
+
+}  // namespace
+}  // namespace etuner::serve
