@@ -133,7 +133,9 @@ struct PeerProbes {
   std::vector<torch::Tensor> grad_sum;  // per unit: per-step gradient norms, summed
   int grad_steps = 0;
   torch::Tensor probe;                             // fixed since the last change
-  std::unique_ptr<model::BlockModel> reference;    // the model at the previous measurement
+  // Block outputs on the probe at the previous measurement: what a lagging reference copy
+  // of the model would compute, kept instead of the copy (no clone, no second forward).
+  std::vector<torch::Tensor> reference;
 };
 
 class Runtime {

@@ -2,7 +2,7 @@
 // - gradient norms (autofreeze): per unit, the L2 norm of its gradient after each backward
 //   pass, summed on the device (no host sync per step) and averaged per check;
 // - plasticity (egeria): per block, how far its output on a fixed probe moved away from a
-//   lagging reference copy of the model (taken at the previous measurement).
+//   lagging reference: the outputs of the model at the previous measurement, kept as tensors.
 // Both run inside the round's meter window, so their cost is fine-tuning time; plasticity
 // probes are also reported with the similarity probes (`similarity_seconds`).
 #include "etuner/runtime.h"
@@ -66,13 +66,12 @@ void Runtime::measure_peer_signals(policy::FreezeSignals& s) {
     peer_.probe = round_fresh_.slice(0, 0, std::min(kPlasticityProbe, round_fresh_.size(0)));
   if (peer_.probe.defined()) {
     auto now = tuning::block_outputs(*working_, peer_.probe, frozen_prefix_);
-    if (peer_.reference) {
-      auto ref = tuning::block_outputs(*peer_.reference, peer_.probe, 0);
+    if (peer_.reference.size() == now.size()) {
       s.plasticity.assign(now.size(), 0.0);
       for (size_t b = frozen_prefix_; b < now.size(); ++b)
-        s.plasticity[b] = relative_distance(now[b], ref[b]);
+        s.plasticity[b] = relative_distance(now[b], peer_.reference[b]);
     }
-    peer_.reference = working_->clone();
+    peer_.reference = std::move(now);
   }
   totals_.similarity_s += meter_->end("similarity").time_s;  // already inside the round's window
 }
