@@ -7,5 +7,5 @@ find_package(SQLite3 REQUIRED)
 etuner_module(serve)
 etuner_use_pch(etuner_serve)
 target_link_libraries(etuner_serve PUBLIC etuner_harness PkgConfig::HTTPLIB SQLite::SQLite3
-                      fmt::fmt Threads::Threads)
+                      ${ETUNER_FMT} Threads::Threads)
 target_link_libraries(etuner PRIVATE etuner_serve)

@@ -4,6 +4,10 @@
 # Registered like etuner_test() (tests/CMakeLists.txt) but with a "serve." prefix on the
 # discovered names, so `ctest -R serve` selects this module's tests (the suites keep their
 # CamelCase names); the crash test (~1 min on 2 cores) is labeled integration, not unit.
+if(NOT ETUNER_SERVE)  # built without serve (-DETUNER_SERVE=OFF)
+  return()
+endif()
+
 function(etuner_serve_test name label)
   add_executable(test_${name} ${ARGN})
   target_link_libraries(test_${name} PRIVATE GTest::gtest_main etuner_serve)

@@ -183,6 +183,9 @@ class Runtime {
   double pending_accuracy(int take, int drop) const;
   void begin_decide();
   void end_decide(double* also_s = nullptr);
+  // On CUDA, waits for queued kernels so a meter window ends after its work, not after its
+  // launches; a no-op on the CPU.
+  void sync_device() const;
   void run_request_chunk(const torch::Tensor& x, Prediction& out);
   // Peer baselines (runtime_peer_signals.cpp, runtime_profile.cpp).
   void measure_peer_signals(policy::FreezeSignals& s);

@@ -82,6 +82,7 @@ stream::StreamSpec load_spec_with(const std::string& path, const std::string& da
 nlohmann::json run_bench(const BenchOptions& o) {
   if (o.policies.empty()) throw ConfigError("--policies: at least one policy");
   for (const auto& p : o.policies) policy::make(p);  // fail fast on a typo, before any work
+  pick_device(o.device);  // likewise: a missing CUDA device is a DeviceError, not a pretrain crash
   const int threads = set_threads(o.threads);
   const auto spec = load_spec_with(o.stream_path, o.data_root, o.overrides);
   const auto splits = data::load(spec.data.source, spec.data.root);

@@ -51,6 +51,7 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
   model::FlopsProfile none;
   none.unit_forward_flops.assign(m.num_units(), 0.0);
   const bool progress = !quiet && isatty(2);
+  const auto xd = x.to(dev), yd = y.to(dev);  // once, not a host-to-device copy per epoch
   for (int e = 0; e < p.epochs; ++e) {
     // Cosine annealing: a short schedule that converges without tuning per model.
     const double lr = 0.5 * p.lr * (1 + std::cos(M_PI * e / std::max(1, p.epochs)));
@@ -60,7 +61,7 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
     rc.batch_size = p.batch_size;
     rc.cache_mb = 0;
     rc.seed = spec.seed * 31 + e;
-    auto r = tuning::run_round(m, *opt, x.to(dev), y.to(dev), rc, none, nullptr);
+    auto r = tuning::run_round(m, *opt, xd, yd, rc, none, nullptr);
     if (!r.finite) throw ModelError("pretraining diverged (loss NaN/inf): lower pretrain.lr");
     if (progress) std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   " << std::flush;
   }
@@ -80,6 +81,9 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
       << spec.pretrain.epochs << "|" << spec.pretrain.lr << "|" << spec.pretrain.batch_size << "|"
       << splits.train.images.sizes() << "|"
       << fingerprint(splits.train.images.index_select(0, rows), splits.train.labels.index_select(0, rows));
+  // Weights pretrained on a GPU differ from CPU ones (other kernels, other rounding): a CPU
+  // run must not pick them up, or CPU results stop reproducing. CPU keys stay as they were.
+  if (o.device != "cpu") key << "|" << o.device;
   std::ostringstream name;
   name << spec.model << "-" << std::hex << std::hash<std::string>{}(key.str()) << ".pt";
   return cache_dir(o) + "/pretrained/" + name.str();

@@ -29,8 +29,10 @@ void answer(runtime::Runtime& rt, const stream::Timeline& tl, size_t i, size_t j
   auto p = rt.predict(tl.requests.images.slice(0, first, first + n));
   // Accessors, not per-element tensor indexing: this loop runs once per request.
   const auto truth = tl.requests.labels.accessor<int64_t, 1>();
-  const auto labels = p.labels.accessor<int64_t, 1>();
-  const auto conf = p.confidence.to(torch::kDouble).contiguous();
+  // Host copies (no-ops today: predict returns CPU tensors); accessors on CUDA would crash.
+  const auto pred = p.labels.to(torch::kCPU, torch::kLong);
+  const auto labels = pred.accessor<int64_t, 1>();
+  const auto conf = p.confidence.to(torch::kCPU, torch::kDouble).contiguous();
   const auto confidence = conf.accessor<double, 1>();
   for (int k = 0; k < n; ++k) {
     const auto& e = tl.events[i + k];

@@ -11,7 +11,10 @@ namespace etuner::model {
 
 namespace {
 
-torch::jit::Module read_module(const std::string& path, const c10::optional<torch::Device>& dev) {
+// `dev` is the map location: storages saved on a GPU load onto it (CPU for a fresh model, as
+// for zoo models; the caller moves it), so a file scripted on CUDA loads on a CPU-only host.
+// A plain Device, not c10::optional: that alias is deprecated in LibTorch 2.x.
+torch::jit::Module read_module(const std::string& path, const torch::Device& dev) {
   if (!std::filesystem::is_regular_file(path))
     throw ModelError("TorchScript file '" + path + "' does not exist");
   try {
@@ -131,9 +134,9 @@ class ScriptModel final : public BlockModel {
                            (*head_params.begin()).dim() == 2;
   }
 
-  c10::optional<torch::Device> device() const {
+  torch::Device device() const {
     for (const auto& p : module_.parameters()) return p.device();
-    return c10::nullopt;
+    return torch::kCPU;
   }
 
   void check_same_layout(const torch::jit::Module& other, const std::string& path) const {
@@ -158,7 +161,7 @@ class ScriptModel final : public BlockModel {
 }  // namespace
 
 std::unique_ptr<BlockModel> load_torchscript(const std::string& path) {
-  return std::make_unique<ScriptModel>(read_module(path, c10::nullopt), path);
+  return std::make_unique<ScriptModel>(read_module(path, torch::kCPU), path);
 }
 
 }  // namespace etuner::model

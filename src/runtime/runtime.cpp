@@ -38,6 +38,10 @@ Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy
   }
 }
 
+void Runtime::sync_device() const {
+  if (cfg_.device.is_cuda()) torch::cuda::synchronize();
+}
+
 void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
   replay_.add(x.to(cfg_.device), y.to(cfg_.device));
   if (flops_.unit_forward_flops.empty())
@@ -230,6 +234,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   gain_open_ = !r.discarded;
   gain_version_ = version_ + 1;
   round_fresh_ = torch::Tensor();
+  sync_device();
   const auto m = meter_->end("round");
   r.wall_s = m.time_s;
   r.energy_j = m.energy_j;

@@ -73,6 +73,7 @@ void Runtime::measure_peer_signals(policy::FreezeSignals& s) {
     }
     peer_.reference = std::move(now);
   }
+  sync_device();
   totals_.similarity_s += meter_->end("similarity").time_s;  // already inside the round's window
 }
 

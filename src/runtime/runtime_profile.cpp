@@ -3,6 +3,8 @@
 // fresh and replayed samples, and is scored on pending samples held out from every trial.
 // The trials are decision overhead ("decide" window: decision and fine-tuning seconds and
 // joules) and their FLOPs count as training work; the published model never sees them.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>

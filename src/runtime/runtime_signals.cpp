@@ -17,6 +17,7 @@ constexpr double kLabelDropChange = 0.3;  // test-then-train accuracy drop read 
 void Runtime::begin_decide() { meter_->begin("decide"); }
 
 void Runtime::end_decide(double* also_s) {
+  sync_device();
   const auto m = meter_->end("decide");
   totals_.decision_s += m.time_s;
   totals_.finetune_s += m.time_s;
@@ -130,6 +131,7 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
     }
     probe_prev_ = std::move(grams);
   }
+  sync_device();
   totals_.similarity_s += meter_->end("similarity").time_s;  // already inside the round's window
 }
 

@@ -1,5 +1,7 @@
 // Materializes a stream spec into a timeline. Deterministic: every random choice (sample
 // order, shift noise) draws from a generator seeded by the spec's seed and the event's index.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 
 #include "etuner/error.h"

@@ -18,7 +18,9 @@ void ActivationCache::allocate(const torch::Tensor& out) {
   store_ = torch::empty(sizes, out.options());
 }
 
-torch::Tensor ActivationCache::get(const torch::Tensor& rows, const Compute& compute) {
+torch::Tensor ActivationCache::get(const torch::Tensor& rows_in, const Compute& compute) {
+  // Row indices are read on the host: a no-op for the CPU indices the round loop passes.
+  const auto rows = rows_in.to(torch::kCPU, torch::kLong).contiguous();
   const auto* r = rows.data_ptr<int64_t>();
   std::vector<int64_t> missing_pos;
   for (int64_t i = 0; i < rows.numel(); ++i)
@@ -38,12 +40,18 @@ torch::Tensor ActivationCache::get(const torch::Tensor& rows, const Compute& com
     sizes[0] = rows.numel();
     out = torch::empty(sizes, fresh.options());
     out.index_copy_(0, pos.to(fresh.device()), fresh);
+    // One batched copy into the store instead of one tiny copy (kernel launch) per row.
+    std::vector<int64_t> src, dst;
     for (size_t k = 0; k < missing_pos.size(); ++k) {
       const int64_t row = r[missing_pos[k]];
       if (row >= capacity_) continue;
-      store_[row].copy_(fresh[k]);
+      src.push_back(static_cast<int64_t>(k));
+      dst.push_back(row);
       have_[row] = true;
     }
+    if (!dst.empty())
+      store_.index_copy_(0, torch::tensor(dst, torch::kLong).to(store_.device()),
+                         fresh.index_select(0, torch::tensor(src, torch::kLong).to(fresh.device())));
   }
   std::vector<int64_t> hit_pos, hit_rows;
   for (int64_t i = 0, m = 0; i < rows.numel(); ++i) {

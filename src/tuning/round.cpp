@@ -1,5 +1,7 @@
 // The round loop: epochs of minibatch SGD over the round's samples, with the frozen prefix
 // chosen at every epoch start and its activations served from the cache.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 
 #include "etuner/error.h"
@@ -98,9 +100,10 @@ RoundResult run_round(model::BlockModel& m, torch::optim::Optimizer& opt, const 
 Eval evaluate(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   auto logits = m.forward(x);
+  const auto labels = y.to(logits.device());  // no-op when the caller already moved them
   Eval e;
-  e.loss = torch::nn::functional::cross_entropy(logits, y).item<double>();
-  e.accuracy = logits.argmax(1).eq(y).to(torch::kFloat).mean().item<double>();
+  e.loss = torch::nn::functional::cross_entropy(logits, labels).item<double>();
+  e.accuracy = logits.argmax(1).eq(labels).to(torch::kFloat).mean().item<double>();
   return e;
 }
 

@@ -2,6 +2,7 @@
 // machine can measure, what each backend covers, and which one `detect` picks.
 #include <algorithm>
 #include <chrono>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -49,13 +50,26 @@ void print_table(const std::vector<Row>& rows) {
 
 // A short idle window through the chosen meter: shows the numbers are live, and trips the
 // frozen-counter check when the window is long enough.
+// The window's wall-clock bounds are printed so that an outside power log (nvidia-smi, a
+// wall meter) can be integrated over the same interval: scripts/gpu-bench.sh does that.
+double unix_now() {
+  using clock = std::chrono::system_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
 void sample(meter::Meter& m, double window_s) {
+  const double t0 = unix_now();
   m.begin("idle");
   std::this_thread::sleep_for(std::chrono::duration<double>(window_s));
   const meter::Measurement r = m.end("idle");
+  const double t1 = unix_now();
   std::cout << "idle window: " << r.time_s << " s, " << r.energy_j << " J (" << r.source << ")\n";
+  std::cout << std::fixed << std::setprecision(3) << "  wall clock: unix " << t0 << " .. " << t1
+            << std::defaultfloat << "\n";
+  std::cout << std::fixed << std::setprecision(3);
   for (const auto& [d, j] : r.domain_energy_j) std::cout << "  " << d << ": " << j << " J\n";
   for (const auto& [d, j] : r.component_energy_j) std::cout << "  " << d << ": " << j << " J (part)\n";
+  std::cout << std::defaultfloat;
   if (!r.note.empty()) std::cout << "  note: " << r.note << "\n";
 }
 

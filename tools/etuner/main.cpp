@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   etuner::cli::add_pretrain_command(app);
   etuner::cli::add_meters_command(app);
   etuner::cli::add_report_command(app);
+#ifndef ETUNER_NO_SERVE  // built without serve (-DETUNER_SERVE=OFF, scripts/gpu-bench.sh)
   etuner::cli::add_serve_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
