@@ -129,3 +129,14 @@ TEST(Pretrain, IsCachedByContent) {
   other["pretrain"]["epochs"] = 3;
   EXPECT_NE(harness::pretrain_cache_path(stream::parse_spec(other), splits, o), path);
 }
+
+// GPU-pretrained weights differ from CPU ones: a CPU run must never load them.
+TEST(Pretrain, CacheIsPerDeviceType) {
+  auto spec = stream::parse_spec(fixtures::tiny_spec(root()));
+  auto splits = data::load(spec.data.source, spec.data.root);
+  harness::PretrainOptions cpu;
+  cpu.cache_dir = "/cache";
+  auto cuda = cpu;
+  cuda.device = "cuda";
+  EXPECT_NE(harness::pretrain_cache_path(spec, splits, cpu), harness::pretrain_cache_path(spec, splits, cuda));
+}
