@@ -137,6 +137,9 @@ struct Policy {
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Freezer> freezer;
   AdaptOptions adapt;
+
+  // The runtime runs its scenario-change detector when either policy reads its verdict.
+  bool needs_change_detector() const { return scheduler->needs().drift || freezer->needs().drift; }
 };
 
 // A registered preset ("immediate", "never", ...) or "<scheduler>+<freezer>".

@@ -186,6 +186,8 @@ class Runtime {
   // On CUDA, waits for queued kernels so a meter window ends after its work, not after its
   // launches; a no-op on the CPU.
   void sync_device() const;
+  // An optimizer over `m`'s trainable parameters with the stream's settings.
+  std::unique_ptr<torch::optim::Optimizer> new_optimizer(model::BlockModel& m) const;
   void run_request_chunk(const torch::Tensor& x, Prediction& out);
   // Peer baselines (runtime_peer_signals.cpp, runtime_profile.cpp).
   void measure_peer_signals(policy::FreezeSignals& s);

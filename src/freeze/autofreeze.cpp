@@ -57,10 +57,10 @@ class AutoFreeze final : public policy::Freezer {
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
     if (s.drift && p_.unfreeze_on_change) {
       prev_.clear();
-      return {0, false, s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
+      return unfreeze_all(s, false);
     }
-    const int limit = p_.max_frozen < 0 ? s.num_blocks : std::min(p_.max_frozen, s.num_blocks);
-    int prefix = std::clamp(s.frozen_prefix, 0, limit);
+    const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
+    int prefix = current_prefix(s, p_.max_frozen);
     const auto rates = change_rates(s, prefix);
     if (!rates.empty()) {
       std::vector<double> known;

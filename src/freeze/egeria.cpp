@@ -62,10 +62,10 @@ class Egeria final : public policy::Freezer {
     if (s.drift && p_.unfreeze_on_change) {
       std::fill(avg_.begin(), avg_.end(), std::nan(""));
       std::fill(streak_.begin(), streak_.end(), 0);
-      return {0, false, s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
+      return unfreeze_all(s, false);
     }
-    const int limit = p_.max_frozen < 0 ? s.num_blocks : std::min(p_.max_frozen, s.num_blocks);
-    const int prefix = std::clamp(s.frozen_prefix, 0, limit);
+    const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
+    const int prefix = current_prefix(s, p_.max_frozen);
     if (static_cast<int>(s.plasticity.size()) != s.num_blocks) return {prefix, false, "kept"};
     for (int b = prefix; b < s.num_blocks; ++b) track(b, s.plasticity[b]);
     if (prefix < limit && streak_[prefix] >= p_.patience)

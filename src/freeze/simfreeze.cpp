@@ -39,8 +39,8 @@ class SimFreeze final : public policy::Freezer {
     streak_.resize(s.num_blocks, 0);
     if (s.drift) return unfreeze(s);
     count(s);
-    const int limit = p_.max_frozen < 0 ? s.num_blocks : std::min(p_.max_frozen, s.num_blocks);
-    int prefix = std::clamp(s.frozen_prefix, 0, limit);
+    const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
+    int prefix = current_prefix(s, p_.max_frozen);
     while (prefix < limit && streak_[prefix] >= p_.patience) ++prefix;
     policy::FreezePlan plan{prefix, prefix < s.num_blocks, ""};
     plan.reason = prefix > s.frozen_prefix ? "converged blocks frozen" : "kept";
@@ -54,7 +54,7 @@ class SimFreeze final : public policy::Freezer {
  private:
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
     std::fill(streak_.begin(), streak_.end(), 0);
-    return {0, true, s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
+    return unfreeze_all(s, true);
   }
 
   // Consecutive checks at or above the threshold, per block; no measurement is no evidence.

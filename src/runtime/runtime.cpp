@@ -31,11 +31,15 @@ Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy
   working_->to(cfg_.device);
   deployed_ = snapshot(*working_);
   serving_ = deployed_;
-  optimizer_ = tuning::make_optimizer(*working_, optimizer_config(cfg_.train));
+  optimizer_ = new_optimizer(*working_);
   for (int c : cfg_.known_classes) {
     if (c >= static_cast<int>(seen_class_.size())) seen_class_.resize(c + 1, false);
     seen_class_[c] = true;
   }
+}
+
+std::unique_ptr<torch::optim::Optimizer> Runtime::new_optimizer(model::BlockModel& m) const {
+  return tuning::make_optimizer(m, optimizer_config(cfg_.train));
 }
 
 void Runtime::sync_device() const {
@@ -90,7 +94,7 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
     flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
   double acc = policy::kUnknown;
   if (policy_.scheduler->needs().test_then_train) acc = observe_batch(xd, yd);
-  if (policy_.scheduler->needs().drift || policy_.freezer->needs().drift) detect_change();
+  if (policy_.needs_change_detector()) detect_change();
   pending_.push_back({xd, yd, acc});
   pending_samples_ += static_cast<int>(x.size(0));
   seen_samples_ += x.size(0);
@@ -216,7 +220,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   r.discarded = !result.finite;
   if (r.discarded) {
     working_->copy_from(*deployed_);  // the last good version
-    optimizer_ = tuning::make_optimizer(*working_, optimizer_config(cfg_.train));
+    optimizer_ = new_optimizer(*working_);
   } else {
     if (!cfg_.checkpoint_dir.empty())
       tuning::save_checkpoint(cfg_.checkpoint_dir, *working_, *optimizer_);

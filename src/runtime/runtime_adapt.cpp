@@ -21,7 +21,7 @@ torch::Tensor keep_last(const torch::Tensor& a, const torch::Tensor& b, int64_t 
 }  // namespace
 
 void Runtime::adapt_from_requests(const torch::Tensor& x, const Prediction& p) {
-  const bool detect = policy_.scheduler->needs().drift || policy_.freezer->needs().drift;
+  const bool detect = policy_.needs_change_detector();
   const auto& a = policy_.adapt;
   if (!detect && !a.bn_adapt && !a.pseudo_labels) return;
   begin_decide();

@@ -45,10 +45,6 @@ TrialData split_pending(const std::vector<torch::Tensor>& xs, const std::vector<
   return d;
 }
 
-tuning::OptimizerConfig optimizer_config(const stream::TrainConfig& t) {
-  return {t.optimizer, t.lr, t.momentum, t.weight_decay};
-}
-
 // The candidate resolved against the stream's settings, with the full round's cost.
 policy::ProfileResult resolve(const policy::ProfileCandidate& c, const stream::TrainConfig& t,
                               int64_t pending) {
@@ -96,7 +92,7 @@ std::vector<policy::ProfileResult> Runtime::run_trials(
       y = torch::cat({y, ry});
     }
     auto m = working_->clone();
-    auto opt = tuning::make_optimizer(*m, optimizer_config(cfg_.train));
+    auto opt = new_optimizer(*m);
     tuning::RoundConfig rc;
     rc.epochs = r.epochs;
     rc.batch_size = cfg_.train.batch_size;
