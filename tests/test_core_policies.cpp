@@ -62,6 +62,40 @@ TEST(LazyTune, AChangeTrainsAtOnceAtFullEpochsThenOneMoreEagerRound) {
   EXPECT_TRUE(s->decide(pending(2, 2)).run);
 }
 
+TEST(LazyTune, AChangeStaysEagerWhileRoundsKeepTeaching) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(1);
+  sig.new_classes = true;
+  EXPECT_TRUE(s->decide(sig).run);                // the change round
+  EXPECT_TRUE(s->decide(pending(1, 1)).run);      // the fixed eager round
+  auto learning = pending(1, 2);
+  learning.last_round_gain = 0.05;                // the eager round taught 5 points
+  auto d = s->decide(learning);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.reason, "still learning after a change");
+  auto settled = pending(1, 3);
+  settled.last_round_gain = 0.01;                 // below min_gain: the phase ends, merge 2
+  EXPECT_FALSE(s->decide(settled).run);
+  settled.pending_batches = 2;
+  EXPECT_TRUE(s->decide(settled).run);            // that gain did not also double the merge
+  auto later = pending(1, 4);
+  later.last_round_gain = 0.05;                   // the phase is over for this change:
+  EXPECT_EQ(s->decide(later).reason, "merged 1 batches");  // the merge rule halves instead
+}
+
+TEST(LazyTune, TheEagerPhaseIsBoundedByMaxEager) {
+  auto s = sched::registry().make("lazytune", {{"max_eager", 3}});
+  auto sig = pending(1);
+  sig.drift = true;
+  EXPECT_TRUE(s->decide(sig).run);
+  EXPECT_TRUE(s->decide(pending(1, 1)).run);
+  for (int r = 2; r <= 3; ++r) {
+    auto gaining = pending(1, r);
+    gaining.last_round_gain = 0.5;
+    EXPECT_EQ(s->decide(gaining).run, r == 2) << "round " << r;  // the third round is the last
+  }
+}
+
 TEST(LazyTune, NewClassesCountAsAChange) {
   auto s = sched::registry().make("lazytune", {});
   auto sig = pending(1);
@@ -159,6 +193,19 @@ TEST(SimFreeze, AChangeUnfreezesEverythingAndRestartsTheCount) {
   EXPECT_EQ(f->decide(check({0.5, 0.999, 0.999}, 0)).frozen_prefix, 0);
 }
 
+TEST(SimFreeze, NewClassesRetrainTheBackHalfOfThePrefix) {
+  auto f = freeze::registry().make("simfreeze", one_check());
+  EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999, 0.999, 0.999}, 0)).frozen_prefix, 5);
+  auto s = check({1, 1, 1, 1, 1}, 5);
+  s.new_classes = true;
+  const auto p = f->decide(s);
+  EXPECT_EQ(p.frozen_prefix, 2);  // 5 * 0.5, rounded down: the early, generic blocks stay
+  EXPECT_TRUE(p.measure_similarity);
+  EXPECT_EQ(f->decide(check({1, 1, 0.5, 0.999, 0.999}, 2)).frozen_prefix, 2);  // block 2 moves
+  auto keep_all = freeze::registry().make("simfreeze", {{"new_class_keep", 1.0}});
+  EXPECT_EQ(keep_all->decide(s).frozen_prefix, 5);
+}
+
 TEST(SimFreeze, MaxFrozenCapsThePrefix) {
   auto f = freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}});
   EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999}, 0)).frozen_prefix, 1);
@@ -173,4 +220,13 @@ TEST(Presets, TheAblationNamesComposeTheCorePolicies) {
   EXPECT_EQ(policy::make("freeze").scheduler_name, "immediate");
   EXPECT_TRUE(policy::make("etuner-ssl").adapt.pseudo_labels);
   EXPECT_FALSE(policy::make("immediate").adapt.bn_adapt);
+}
+
+TEST(Presets, ParamsReachTheirComponentAndUnknownOnesAreErrors) {
+  EXPECT_THROW(policy::make("etuner", {{"lazytune", {{"max_merg", 3}}}}), ConfigError);
+  EXPECT_NO_THROW(policy::make("etuner", {{"simfreeze", {{"max_frozen", 0}}}}));
+  EXPECT_NO_THROW(policy::make("immediate", {{"simfreeze", {{"max_frozen", 0}}}}));  // not its part
+  EXPECT_THROW(policy::check_params({{"lazytun", nlohmann::json::object()}}), ConfigError);
+  EXPECT_THROW(policy::check_params(nlohmann::json::array()), ConfigError);
+  EXPECT_NO_THROW(policy::check_params({{"lazytune", {{"max_eager", 2}}}}));
 }

@@ -30,6 +30,7 @@ struct BenchOptions {
   bool quiet = false;
   std::string command;     // the command line, for provenance
   nlohmann::json overrides = nlohmann::json::object();  // merged into the spec (e.g. {"train":{"lr":0.001}})
+  nlohmann::json policy_params = nlohmann::json::object();  // per component, see policy::make
 };
 
 // Runs the bench; returns results.json's content.

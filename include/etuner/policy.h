@@ -96,6 +96,7 @@ struct FreezeSignals {
   // squared norm; 0 for frozen blocks. Round starts only; empty if not asked for.
   std::vector<double> plasticity;
   bool drift = false;               // scenario change detected since the last check
+  bool new_classes = false;         // a labeled batch since the last check held a class new to the model
   bool round_start = false;         // first check of a round
   int round = 0;
   int epoch = 0;
@@ -143,8 +144,12 @@ struct Policy {
 };
 
 // A registered preset ("immediate", "never", ...) or "<scheduler>+<freezer>".
-// Throws ConfigError listing the valid names.
-Policy make(const std::string& name);
+// Throws ConfigError listing the valid names. `params` holds parameters per component, keyed
+// by scheduler or freezer name (e.g. {"lazytune": {"max_merge": 8}}): a component reads its
+// own entry, so one object serves every policy of a bench run.
+Policy make(const std::string& name, const nlohmann::json& params = nlohmann::json::object());
+// Throws ConfigError unless every key of `params` names a registered scheduler or freezer.
+void check_params(const nlohmann::json& params);
 std::vector<std::string> preset_names();
 std::string preset_help(const std::string& name);
 

@@ -227,7 +227,7 @@ class Runtime {
   int round_min_prefix_ = 0;  // blocks frozen through the whole last round
   // Drift: detected changes wait here until a round (scheduler) and a check (freezer) see them.
   DriftMonitor monitor_;
-  bool drift_sched_ = false, drift_freeze_ = false;
+  bool drift_sched_ = false, drift_freeze_ = false, new_classes_freeze_ = false;
   int gaps_since_change_ = 1 << 20;
   // Held-out gain: test-then-train accuracy of the batches a round trained on (before it) and
   // of the first batch after it, i.e. on data neither version trained on.

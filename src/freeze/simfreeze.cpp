@@ -5,7 +5,8 @@
 // of converged blocks from the input side (a block after a trainable one keeps training: its
 // input still moves). The prefix only grows within a scenario; a detected change unfreezes
 // every block, because a shift of the inputs moves the earliest representations first and
-// a frozen prefix would serve stale features to everything after it. The head always trains.
+// a frozen prefix would serve stale features to everything after it. New classes unfreeze
+// the back of the prefix (`new_class_keep`). The head always trains.
 #include <algorithm>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct SimParams {
   double threshold = 0.999;
   int patience = 2;
   int max_frozen = -1;  // -1 = every block may freeze (the head still trains)
+  double new_class_keep = 0.5;  // share of the frozen prefix kept when new classes arrive
 };
 
 SimParams parse(const nlohmann::json& j) {
@@ -27,6 +29,7 @@ SimParams parse(const nlohmann::json& j) {
   p.threshold = f.get("threshold", p.threshold);
   p.patience = std::max(1, f.get("patience", p.patience));
   p.max_frozen = f.get("max_frozen", p.max_frozen);
+  p.new_class_keep = std::clamp(f.get("new_class_keep", p.new_class_keep), 0.0, 1.0);
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -38,6 +41,7 @@ class SimFreeze final : public policy::Freezer {
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
     streak_.resize(s.num_blocks, 0);
     if (s.drift) return unfreeze(s);
+    if (s.new_classes) return make_room(s);
     count(s);
     const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
     int prefix = current_prefix(s, p_.max_frozen);
@@ -55,6 +59,17 @@ class SimFreeze final : public policy::Freezer {
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
     std::fill(streak_.begin(), streak_.end(), 0);
     return unfreeze_all(s, true);
+  }
+
+  // New classes over the same inputs: the deep, class-specific blocks must learn features
+  // for them, the early, generic ones need not (Yosinski et al. 2014: transferability falls
+  // with depth). Keep the front `new_class_keep` of the prefix frozen, retrain the rest and
+  // let CKA freeze it again once it settles.
+  policy::FreezePlan make_room(const policy::FreezeSignals& s) {
+    const int keep = static_cast<int>(p_.new_class_keep * current_prefix(s, p_.max_frozen));
+    for (int b = keep; b < s.num_blocks; ++b) streak_[b] = 0;
+    const bool changed = keep < s.frozen_prefix;
+    return {keep, true, changed ? "new classes: deep frozen blocks retrain" : "kept"};
   }
 
   // Consecutive checks at or above the threshold, per block; no measurement is no evidence.

@@ -81,7 +81,8 @@ stream::StreamSpec load_spec_with(const std::string& path, const std::string& da
 
 nlohmann::json run_bench(const BenchOptions& o) {
   if (o.policies.empty()) throw ConfigError("--policies: at least one policy");
-  for (const auto& p : o.policies) policy::make(p);  // fail fast on a typo, before any work
+  policy::check_params(o.policy_params);
+  for (const auto& p : o.policies) policy::make(p, o.policy_params);  // fail fast, before any work
   pick_device(o.device);  // likewise: a missing CUDA device is a DeviceError, not a pretrain crash
   const int threads = set_threads(o.threads);
   const auto spec = load_spec_with(o.stream_path, o.data_root, o.overrides);
@@ -99,7 +100,7 @@ nlohmann::json run_bench(const BenchOptions& o) {
   std::string source;
   for (const auto& name : o.policies) {
     auto cfg = runtime_config(spec, o, splits, name);
-    runtime::Runtime rt(base->clone(), policy::make(name), cfg, meter::detect(cfg.profile));
+    runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg, meter::detect(cfg.profile));
     seed_replay(rt, spec, splits);
     torch::manual_seed(spec.seed);
     runs.push_back(replay(rt, tl, progress_printer(name, o.quiet)));

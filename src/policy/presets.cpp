@@ -1,5 +1,7 @@
 // Named presets: a scheduler, a freezer and adaptation options under one name. A preset is a
 // row in this table, never a branch in the harness.
+#include <algorithm>
+
 #include "etuner/error.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"
@@ -51,24 +53,30 @@ const Preset* find_preset(const std::string& name) {
   return nullptr;
 }
 
+nlohmann::json entry(const nlohmann::json& params, const std::string& component) {
+  return params.is_object() && params.contains(component) ? params.at(component)
+                                                          : nlohmann::json::object();
+}
+
 Policy build(const std::string& name, const std::string& description, const std::string& sched_name,
-             const std::string& freezer_name, const AdaptOptions& adapt) {
+             const std::string& freezer_name, const AdaptOptions& adapt,
+             const nlohmann::json& params) {
   Policy p;
   p.name = name;
   p.description = description;
   p.scheduler_name = sched_name;
   p.freezer_name = freezer_name;
-  p.scheduler = sched::registry().make(sched_name, {});
-  p.freezer = freeze::registry().make(freezer_name, {});
+  p.scheduler = sched::registry().make(sched_name, entry(params, sched_name));
+  p.freezer = freeze::registry().make(freezer_name, entry(params, freezer_name));
   p.adapt = adapt;
   return p;
 }
 
 }  // namespace
 
-Policy make(const std::string& name) {
+Policy make(const std::string& name, const nlohmann::json& params) {
   if (const Preset* p = find_preset(name))
-    return build(p->name, p->description, p->scheduler, p->freezer, p->adapt);
+    return build(p->name, p->description, p->scheduler, p->freezer, p->adapt, params);
   const auto plus = name.find('+');
   if (plus == std::string::npos) {
     std::string valid;
@@ -77,7 +85,21 @@ Policy make(const std::string& name) {
                       ", or <scheduler>+<freezer>)");
   }
   const std::string s = name.substr(0, plus), f = name.substr(plus + 1);
-  return build(name, "scheduler " + s + " with freezer " + f, s, f, {});
+  return build(name, "scheduler " + s + " with freezer " + f, s, f, {}, params);
+}
+
+void check_params(const nlohmann::json& params) {
+  if (params.is_null()) return;
+  if (!params.is_object())
+    throw ConfigError("policy params: expected an object keyed by scheduler or freezer name");
+  auto known = sched::registry().names();
+  for (const auto& f : freeze::registry().names()) known.push_back(f);
+  for (const auto& [key, value] : params.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string valid;
+    for (const auto& n : known) valid += (valid.empty() ? "" : ", ") + n;
+    throw ConfigError("policy params: unknown component '" + key + "' (valid: " + valid + ")");
+  }
 }
 
 std::vector<std::string> preset_names() {

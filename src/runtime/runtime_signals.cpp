@@ -78,11 +78,13 @@ void Runtime::detect_change() {
                                             newest_accuracy_ < recent_accuracy_ - kLabelDropChange);
   ++gaps_since_change_;
   if (from_requests || from_labels) {
-    // Only a shift of the inputs unfreezes: new classes over the same inputs need a new head,
-    // not new features, and retraining every block at the stream's lr on a few samples of
-    // them wrecks the features the old classes rely on (loss 10-18 on the tuning stream).
+    // Only a shift of the inputs unfreezes every block: new classes over the same inputs need
+    // new class-specific features, not new early ones, and retraining every block at the
+    // stream's lr on a few samples of them wrecks the features the old classes rely on (loss
+    // 10-18 on the tuning stream); the freezer hears of new classes separately.
     drift_sched_ = true;
     drift_freeze_ = drift_freeze_ || from_requests;
+    new_classes_freeze_ = new_classes_freeze_ || new_classes_;
     ++totals_.drifts;
     gaps_since_change_ = 0;
     probe_ = torch::Tensor();
@@ -102,7 +104,8 @@ int Runtime::choose_prefix(int round, int epoch) {
   s.round = round;
   s.epoch = epoch;
   s.drift = drift_freeze_;
-  drift_freeze_ = false;
+  s.new_classes = new_classes_freeze_;
+  drift_freeze_ = new_classes_freeze_ = false;
   // Checks with a measurement are round starts: rounds are short (1-2 epochs), and a probe
   // forward per epoch would cost more than freezing saves on small models.
   if (measure_next_ && !s.drift && s.round_start) measure_similarity(s);

@@ -1,7 +1,9 @@
 // lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
 // last round taught the model little (held-out gain below `min_gain`) and halves when it
 // taught a lot. A detected scenario change (label-free from requests, or from labels) makes
-// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more. Outside
+// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more, and more
+// still while each round keeps teaching (held-out gain at or above `min_gain`), up to
+// `max_eager` rounds in all. Outside
 // the eager phase a round trains `settled_epochs` epochs: merged data from a converged
 // scenario teaches little per pass, and the step budget is where the savings come from.
 // docs/algorithms.md has every rule and default and why.
@@ -18,6 +20,7 @@ struct LazyParams {
   int max_merge = 4;         // most batches merged into one round
   int start_merge = 2;       // the pretrained model is deployed converged on its own data
   int eager_rounds = 1;      // full-epoch rounds that follow a change's prompt round
+  int max_eager = 8;         // most rounds of a change's eager phase while rounds keep teaching
   int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
@@ -30,6 +33,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.max_merge = f.get("max_merge", p.max_merge);
   p.start_merge = f.get("start_merge", p.start_merge);
   p.eager_rounds = f.get("eager_rounds", p.eager_rounds);
+  p.max_eager = f.get("max_eager", p.max_eager);
   p.settled_epochs = f.get("settled_epochs", p.settled_epochs);
   p.min_gain = f.get("min_gain", p.min_gain);
   p.surprise = f.get("surprise", p.surprise);
@@ -46,6 +50,7 @@ class LazyTune final : public policy::Scheduler {
     if (s.pending_batches == 0) return {};
     if (s.drift || s.new_classes) return change();
     if (eager_left_ > 0) return budget(round(0, "eager after a change", -1), s);
+    if (still_learning(s)) return budget(round(0, "still learning after a change", -1), s);
     if (surprised(s)) return budget(round(0, "pending batch is informative", 1), s);
     adapt_merge(s);
     if (s.pending_batches < merge_) return {};
@@ -59,7 +64,21 @@ class LazyTune final : public policy::Scheduler {
   policy::RoundDecision change() {
     merge_ = 1;
     eager_left_ = p_.eager_rounds + 1;
+    eager_run_ = 0;
     return round(0, "scenario change", -1);
+  }
+
+  // After the fixed eager rounds, the phase goes on while the last round taught at least
+  // `min_gain`: a class just introduced or a shift the model is still adapting to shows as
+  // a held-out gain, and merging then answers requests with a model that is still far off.
+  // The first small gain ends the phase for good; that gain is not read again for merging.
+  bool still_learning(const policy::ScheduleSignals& s) {
+    if (eager_run_ < 0) return false;
+    if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return false;  // no news yet
+    gain_round_ = s.rounds_run;
+    if (eager_run_ < p_.max_eager && s.last_round_gain >= p_.min_gain) return true;
+    eager_run_ = -1;
+    return false;
   }
 
   // Replay in proportion to the fresh data: a round's cost is mostly its replay (256 replayed
@@ -94,6 +113,7 @@ class LazyTune final : public policy::Scheduler {
     d.run = true;
     d.epochs = std::max(epochs, 0);
     d.reason = why;
+    if (eager_run_ >= 0) ++eager_run_;
     if (eager_left_ > 0 && --eager_left_ == 0) merge_ = std::min(2, p_.max_merge);
     if (merge_after > 0) merge_ = merge_after;
     return d;
@@ -102,6 +122,7 @@ class LazyTune final : public policy::Scheduler {
   LazyParams p_;
   int merge_;
   int eager_left_ = 0;
+  int eager_run_ = -1;  // rounds since the last change while its eager phase lasts; -1 = over
   int gain_round_ = -1;
 };
 

@@ -20,12 +20,12 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-nlohmann::json parse_overrides(const std::string& text) {
+nlohmann::json parse_json_flag(const std::string& flag, const std::string& text) {
   if (text.empty()) return nlohmann::json::object();
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(std::string("--set: invalid JSON: ") + e.what());
+    throw ConfigError(flag + ": invalid JSON: " + e.what());
   }
 }
 
@@ -33,6 +33,7 @@ struct BenchFlags {
   harness::BenchOptions o;
   std::string policies = "immediate,never";
   std::string overrides;
+  std::string params;
   bool report = false;
 };
 
@@ -52,11 +53,14 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--set", flags->overrides,
                   "JSON merged into the spec, e.g. '{\"train\":{\"lr\":0.001}}'");
+  cmd->add_option("--params", flags->params,
+                  "policy parameters per scheduler/freezer, e.g. '{\"lazytune\":{\"max_merge\":8}}'");
   cmd->add_flag("--quiet", flags->o.quiet, "no progress on stderr");
   cmd->add_flag("--report", flags->report, "also write OUT/report.html (see `etuner report`)");
   cmd->callback([flags]() {
     flags->o.policies = split_commas(flags->policies);
-    flags->o.overrides = parse_overrides(flags->overrides);
+    flags->o.overrides = parse_json_flag("--set", flags->overrides);
+    flags->o.policy_params = parse_json_flag("--params", flags->params);
     flags->o.command = command_line();
     const auto results = harness::run_bench(flags->o);
     print_summary(results, std::cout);
