@@ -62,8 +62,8 @@ TEST(LazyTune, AChangeTrainsAtOnceAtFullEpochsThenOneMoreEagerRound) {
   EXPECT_TRUE(s->decide(pending(2, 2)).run);
 }
 
-TEST(LazyTune, AChangeStaysEagerWhileRoundsKeepTeaching) {
-  auto s = sched::registry().make("lazytune", {});
+TEST(LazyTune, WithMaxEagerAChangeStaysEagerWhileRoundsKeepTeaching) {
+  auto s = sched::registry().make("lazytune", {{"max_eager", 8}});
   auto sig = pending(1);
   sig.new_classes = true;
   EXPECT_TRUE(s->decide(sig).run);                // the change round

@@ -175,6 +175,7 @@ class Runtime {
   std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop);
   int choose_prefix(int round, int epoch);
   double observe_batch(const torch::Tensor& x, const torch::Tensor& y);
+  void note_classes(const torch::Tensor& y);
   void detect_change();
   void adapt_from_requests(const torch::Tensor& x, const Prediction& p);
   void refresh_serving();

@@ -93,7 +93,9 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
   if (flops_.unit_forward_flops.empty())
     flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
   double acc = policy::kUnknown;
-  if (policy_.scheduler->needs().test_then_train) acc = observe_batch(xd, yd);
+  const bool ttt = policy_.scheduler->needs().test_then_train;
+  if (ttt) acc = observe_batch(xd, yd);
+  if (ttt || policy_.needs_change_detector()) note_classes(yd);
   if (policy_.needs_change_detector()) detect_change();
   pending_.push_back({xd, yd, acc});
   pending_samples_ += static_cast<int>(x.size(0));

@@ -36,6 +36,14 @@ double Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
     last_gain_ = acc - round_before_acc_;
     gain_open_ = false;
   }
+  end_decide();
+  return acc;
+}
+
+// Class ids never seen before: a label scan, no forward pass. Runs for test-then-train and
+// for the change detector, so a freezer under `immediate` also hears of new classes.
+void Runtime::note_classes(const torch::Tensor& y) {
+  begin_decide();
   auto labels = y.cpu();
   new_classes_ = false;
   for (int64_t i = 0; i < labels.size(0); ++i) {
@@ -45,7 +53,6 @@ double Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
     seen_class_[c] = true;
   }
   end_decide();
-  return acc;
 }
 
 // Mean test-then-train accuracy of the batches a round will train on (oldest first).

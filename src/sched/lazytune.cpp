@@ -1,9 +1,9 @@
 // lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
 // last round taught the model little (held-out gain below `min_gain`) and halves when it
 // taught a lot. A detected scenario change (label-free from requests, or from labels) makes
-// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more, and more
-// still while each round keeps teaching (held-out gain at or above `min_gain`), up to
-// `max_eager` rounds in all. Outside
+// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more (optionally
+// more still while each round keeps teaching, up to `max_eager` rounds in all; off by
+// default, see docs/algorithms.md). Outside
 // the eager phase a round trains `settled_epochs` epochs: merged data from a converged
 // scenario teaches little per pass, and the step budget is where the savings come from.
 // docs/algorithms.md has every rule and default and why.
@@ -20,7 +20,7 @@ struct LazyParams {
   int max_merge = 4;         // most batches merged into one round
   int start_merge = 2;       // the pretrained model is deployed converged on its own data
   int eager_rounds = 1;      // full-epoch rounds that follow a change's prompt round
-  int max_eager = 8;         // most rounds of a change's eager phase while rounds keep teaching
+  int max_eager = 0;         // most rounds of a change's eager phase while rounds keep teaching (0 = off)
   int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
