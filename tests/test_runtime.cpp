@@ -142,6 +142,23 @@ TEST(DriftMonitor, FlagsAHeavilyDarkenedGapAndAdoptsItAsTheNewReference) {
   EXPECT_FALSE(m.end_gap()) << m.last_score();
 }
 
+TEST(DriftMonitor, SmallGapsAreTestedTogetherSoAFewRequestsPerGapStillShowAShift) {
+  // 8 requests per gap, a shift (x0.93) that 8 requests alone do not show but 32 do.
+  auto run = [](int min_window, double shift = 0.93) {
+    runtime::DriftMonitor m(6, 16, 256, min_window);
+    int first = -1;
+    for (int gap = 0; gap < 12; ++gap) {
+      const double shade = gap < 6 ? 1.0 : shift;
+      m.observe(batch(8, 200 + gap).first * shade);
+      if (m.end_gap() && first < 0) first = gap;
+    }
+    return first;
+  };
+  EXPECT_EQ(run(1), -1);   // gap by gap (the old detector): never detected
+  EXPECT_EQ(run(32), 9);   // the first window made only of shifted gaps (6-9, 32 requests)
+  EXPECT_EQ(run(32, 1.0), -1);  // and no false alarm without a shift
+}
+
 TEST(Runtime, DetectsAShiftOfTheRequestsWithoutLabels) {
   auto cfg = config("instant");
   for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);

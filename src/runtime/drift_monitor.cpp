@@ -1,9 +1,10 @@
 // Label-free change detection from the inference inputs. Each answered request contributes
 // per-channel statistics of its pixels (mean, standard deviation, mean absolute gradient:
 // brightness, contrast/noise, sharpness/blur). When the gap between two labeled batches
-// ends, the gap's mean feature vector is compared with a reference window of requests since
-// the last change, feature by feature, as a z-score under the reference's own spread; the
-// largest z above `z_threshold` is a change. Cheap: no forward pass, no labels.
+// ends, the mean feature vector of the newest requests (this gap, with earlier gaps while it
+// holds fewer than `min_window`) is compared with a reference of requests since the last
+// change, feature by feature, as a z-score under the reference's own spread; the largest z
+// above `z_threshold` is a change. Cheap: no forward pass, no labels.
 #include <cmath>
 
 #include "etuner/runtime.h"
@@ -30,26 +31,41 @@ void DriftMonitor::observe(const torch::Tensor& images) {
   gap_ = gap_.defined() ? torch::cat({gap_, f}) : f;
 }
 
-double DriftMonitor::score() const {
-  if (!gap_.defined() || !ref_.defined() || ref_.size(0) < min_reference_) return 0;
-  const double n = static_cast<double>(gap_.size(0)), m = static_cast<double>(ref_.size(0));
+double DriftMonitor::score(const torch::Tensor& window) const {
+  if (!ref_.defined() || ref_.size(0) < min_reference_) return 0;
+  const double n = static_cast<double>(window.size(0)), m = static_cast<double>(ref_.size(0));
   auto mu = ref_.mean(0);
   // A floor on the spread: features that never vary (a constant channel) must not turn
   // float noise into a change.
   auto var = ref_.var(0) + (mu.abs() * 1e-2 + 1e-4).pow(2);
-  auto z = (gap_.mean(0) - mu).abs() / (var * (1 / n + 1 / m)).sqrt();
+  auto z = (window.mean(0) - mu).abs() / (var * (1 / n + 1 / m)).sqrt();
   return z.max().item<double>();
+}
+
+// The window keeps the shortest run of newest gaps that holds `min_window` requests; older
+// gaps join the reference.
+void DriftMonitor::retire_old_gaps() {
+  int64_t held = 0;
+  for (const auto& g : window_) held += g.size(0);
+  while (window_.size() > 1 && held - window_.front().size(0) >= min_window_) {
+    held -= window_.front().size(0);
+    ref_ = ref_.defined() ? torch::cat({ref_, window_.front()}) : window_.front();
+    window_.pop_front();
+  }
+  if (ref_.defined() && ref_.size(0) > max_reference_)
+    ref_ = ref_.slice(0, ref_.size(0) - max_reference_);
 }
 
 bool DriftMonitor::end_gap() {
   if (!gap_.defined()) return false;
-  last_score_ = score();
-  const bool change = last_score_ > z_threshold_;
-  if (change) ref_ = gap_;  // the new scenario is the reference from now on
-  else ref_ = ref_.defined() ? torch::cat({ref_, gap_}) : gap_;
-  if (ref_.size(0) > max_reference_) ref_ = ref_.slice(0, ref_.size(0) - max_reference_);
+  window_.push_back(gap_);
   gap_ = torch::Tensor();
-  return change;
+  retire_old_gaps();
+  last_score_ = score(torch::cat(std::vector<torch::Tensor>(window_.begin(), window_.end())));
+  if (last_score_ <= z_threshold_) return false;
+  ref_ = window_.back();  // the new scenario is the reference from now on
+  window_.clear();
+  return true;
 }
 
 }  // namespace etuner::runtime
