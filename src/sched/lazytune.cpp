@@ -73,7 +73,7 @@ class LazyTune final : public policy::Scheduler {
   // a held-out gain, and merging then answers requests with a model that is still far off.
   // The first small gain ends the phase for good; that gain is not read again for merging.
   bool still_learning(const policy::ScheduleSignals& s) {
-    if (eager_run_ < 0) return false;
+    if (p_.max_eager <= 0 || eager_run_ < 0) return false;  // off: the gain is the merge rule's
     if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return false;  // no news yet
     gain_round_ = s.rounds_run;
     if (eager_run_ < p_.max_eager && s.last_round_gain >= p_.min_gain) return true;
