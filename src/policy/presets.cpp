@@ -54,8 +54,8 @@ const Preset* find_preset(const std::string& name) {
 }
 
 nlohmann::json entry(const nlohmann::json& params, const std::string& component) {
-  return params.is_object() && params.contains(component) ? params.at(component)
-                                                          : nlohmann::json::object();
+  return params.is_object() ? params.value(component, nlohmann::json::object())
+                            : nlohmann::json::object();
 }
 
 Policy build(const std::string& name, const std::string& description, const std::string& sched_name,

@@ -94,9 +94,10 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
     flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
   double acc = policy::kUnknown;
   const bool ttt = policy_.scheduler->needs().test_then_train;
+  const bool detect = policy_.needs_change_detector();
   if (ttt) acc = observe_batch(xd, yd);
-  if (ttt || policy_.needs_change_detector()) note_classes(yd);
-  if (policy_.needs_change_detector()) detect_change();
+  if (ttt || detect) note_classes(yd);
+  if (detect) detect_change();
   pending_.push_back({xd, yd, acc});
   pending_samples_ += static_cast<int>(x.size(0));
   seen_samples_ += x.size(0);

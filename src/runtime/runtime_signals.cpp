@@ -44,10 +44,12 @@ double Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
 // for the change detector, so a freezer under `immediate` also hears of new classes.
 void Runtime::note_classes(const torch::Tensor& y) {
   begin_decide();
-  auto labels = y.cpu();
+  // One host copy and a raw accessor: a per-element item() is a tensor op per label.
+  const auto labels = y.to(torch::kCPU, torch::kLong).contiguous();
+  const auto ids = labels.accessor<int64_t, 1>();
   new_classes_ = false;
-  for (int64_t i = 0; i < labels.size(0); ++i) {
-    const auto c = static_cast<size_t>(labels[i].item<int64_t>());
+  for (int64_t i = 0; i < ids.size(0); ++i) {
+    const auto c = static_cast<size_t>(ids[i]);
     if (c >= seen_class_.size()) seen_class_.resize(c + 1, false);
     if (!seen_class_[c]) new_classes_ = label_space_grew_ = true;
     seen_class_[c] = true;
