@@ -15,3 +15,4 @@ etuner_cli_test(unknown_params_component 2 bench --stream ${CMAKE_SOURCE_DIR}/be
 etuner_cli_test(unknown_params_field 2 bench --stream ${CMAKE_SOURCE_DIR}/bench/streams/fmnist-ni.json --policies etuner --params [=[{"lazytune":{"max_merg":8}}]=])
 etuner_cli_test(missing_data 2 bench --stream ${CMAKE_SOURCE_DIR}/bench/streams/fmnist-ni.json --data /nonexistent/fmnist --policies never)
 etuner_cli_test(meters 0 meters)
+etuner_cli_test(bad_seeds 2 bench --stream ${CMAKE_SOURCE_DIR}/bench/streams/fmnist-ni.json --seeds 1,x)

@@ -5,6 +5,7 @@
 //   o.policies = {"immediate", "never"};
 //   o.out_dir = "out/fmnist-ni";
 //   etuner::harness::run_bench(o);   // writes results.json, requests.csv, rounds.csv
+//   etuner::harness::run_seeds(o, {1, 2, 3});  // the same per seed in seed-<S>/, and seeds.json
 //
 // Every policy replays the same timeline from the same pretrained model; the harness never
 // looks at a policy's name.
@@ -35,6 +36,20 @@ struct BenchOptions {
 
 // Runs the bench; returns results.json's content.
 nlohmann::json run_bench(const BenchOptions& o);
+
+// What run_bench rejects before any work: no policies, unknown policies or parameters
+// (ConfigError), a device that is not there (DeviceError).
+void check_bench_options(const BenchOptions& o);
+
+// Runs the bench once per stream seed, into seed_dir(o.out_dir, seed), then writes
+// o.out_dir/seeds.json: per policy, accuracy per seed, the paired difference from the first
+// policy (percentage points, mean, sd, 95% t interval) and cost ratios to it. The stream's
+// `seed` changes the timeline only: `pretrain.seed` is pinned to what the spec resolves to,
+// so every seed deploys the model a plain run_bench would. Returns seeds.json's content.
+nlohmann::json run_seeds(const BenchOptions& o, const std::vector<int>& seeds);
+
+// Where run_seeds writes one seed's results files.
+std::string seed_dir(const std::string& out_dir, int seed);
 
 struct PretrainOptions {
   std::string device = "cpu";

@@ -114,6 +114,11 @@ struct Timeline {
   double end_s = 0;
 };
 
+// The seed of everything pretraining draws (samples, initial weights, batch order):
+// pretrain.seed, or the stream's seed when it is -1. The model cache is keyed by it, so
+// nothing in pretraining may depend on the stream's own seed.
+uint64_t pretrain_seed(const StreamSpec& spec);
+
 // The pretraining samples: indices into splits.train (seeded, from pretrain.classes).
 std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train);
 

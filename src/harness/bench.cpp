@@ -79,11 +79,15 @@ stream::StreamSpec load_spec_with(const std::string& path, const std::string& da
   return stream::parse_spec(j);
 }
 
-nlohmann::json run_bench(const BenchOptions& o) {
+void check_bench_options(const BenchOptions& o) {
   if (o.policies.empty()) throw ConfigError("--policies: at least one policy");
   policy::check_params(o.policy_params);
   for (const auto& p : o.policies) policy::make(p, o.policy_params);  // fail fast, before any work
   pick_device(o.device);  // likewise: a missing CUDA device is a DeviceError, not a pretrain crash
+}
+
+nlohmann::json run_bench(const BenchOptions& o) {
+  check_bench_options(o);
   const int threads = set_threads(o.threads);
   const auto spec = load_spec_with(o.stream_path, o.data_root, o.overrides);
   const auto splits = data::load(spec.data.source, spec.data.root);

@@ -60,7 +60,7 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
     rc.epochs = 1;
     rc.batch_size = p.batch_size;
     rc.cache_mb = 0;
-    rc.seed = spec.seed * 31 + e;
+    rc.seed = stream::pretrain_seed(spec) * 31 + e;  // not the stream's seed: the cache key
     auto r = tuning::run_round(m, *opt, xd, yd, rc, none, nullptr);
     if (!r.finite) throw ModelError("pretraining diverged (loss NaN/inf): lower pretrain.lr");
     if (progress) std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   " << std::flush;
@@ -76,7 +76,7 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
   std::ostringstream key;
   key << spec.model << "|" << spec.data.source << "|"
-      << (spec.pretrain.seed >= 0 ? static_cast<uint64_t>(spec.pretrain.seed) : spec.seed) << "|"
+      << stream::pretrain_seed(spec) << "|"
       << nlohmann::json(spec.pretrain.classes).dump() << "|" << spec.pretrain.samples << "|"
       << spec.pretrain.epochs << "|" << spec.pretrain.lr << "|" << spec.pretrain.batch_size << "|"
       << splits.train.images.sizes() << "|"
@@ -105,7 +105,7 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
     m->to(dev);
     return m;
   }
-  torch::manual_seed(spec.pretrain.seed >= 0 ? spec.pretrain.seed : spec.seed);
+  torch::manual_seed(stream::pretrain_seed(spec));
   m = model::make(spec.model, shape_of(splits.train));
   m->to(dev);
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);

@@ -112,9 +112,13 @@ void check_classes(const std::vector<int>& classes, int num_classes, const std::
 
 }  // namespace
 
+uint64_t pretrain_seed(const StreamSpec& spec) {
+  return spec.pretrain.seed >= 0 ? static_cast<uint64_t>(spec.pretrain.seed) : spec.seed;
+}
+
 std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train) {
   check_classes(spec.pretrain.classes, train.num_classes(), "pretrain.classes");
-  const uint64_t seed = spec.pretrain.seed >= 0 ? spec.pretrain.seed : spec.seed;
+  const uint64_t seed = pretrain_seed(spec);
   Pool pool(train, shuffled(train.size(), mix(seed, 1)), false);
   return pool.take(spec.pretrain.classes, spec.pretrain.samples, "pretrain.samples");
 }

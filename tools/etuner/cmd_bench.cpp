@@ -29,13 +29,51 @@ nlohmann::json parse_json_flag(const std::string& flag, const std::string& text)
   }
 }
 
+int parse_seed(const std::string& item) {
+  size_t used = 0;  // stays 0 when stoi throws
+  int seed = 0;
+  try {
+    seed = std::stoi(item, &used);
+  } catch (const std::logic_error&) {  // invalid_argument, out_of_range
+  }
+  if (item.empty() || used != item.size())
+    throw ConfigError("--seeds: '" + item + "' is not an integer (expected e.g. --seeds 1,2,3)");
+  return seed;
+}
+
+// "1,2,3" -> {1, 2, 3}; an empty item is an error, not a skipped seed.
+std::vector<int> parse_seeds(const std::string& csv) {
+  std::vector<int> seeds;
+  std::stringstream in(csv + ",");  // the comma keeps a trailing empty item visible
+  for (std::string item; std::getline(in, item, ',');) seeds.push_back(parse_seed(item));
+  return seeds;
+}
+
 struct BenchFlags {
   harness::BenchOptions o;
   std::string policies = "immediate,never";
   std::string overrides;
   std::string params;
+  std::string seeds;
   bool report = false;
 };
+
+void run_single(const BenchFlags& f) {
+  const auto results = harness::run_bench(f.o);
+  print_summary(results, std::cout);
+  std::cout << "results: " << f.o.out_dir << "/results.json\n";
+  if (f.report) std::cout << "report: " << report::write_report(f.o.out_dir) << "\n";
+}
+
+void run_sweep(const BenchFlags& f) {
+  const auto seeds = parse_seeds(f.seeds);
+  const auto summary = harness::run_seeds(f.o, seeds);
+  print_seeds_summary(summary, std::cout);
+  std::cout << "results: " << f.o.out_dir << "/seeds.json\n";
+  if (!f.report) return;
+  for (int s : seeds)
+    std::cout << "report: " << report::write_report(harness::seed_dir(f.o.out_dir, s)) << "\n";
+}
 
 }  // namespace
 
@@ -55,17 +93,21 @@ void add_bench_command(CLI::App& app) {
                   "JSON merged into the spec, e.g. '{\"train\":{\"lr\":0.001}}'");
   cmd->add_option("--params", flags->params,
                   "policy parameters per scheduler/freezer, e.g. '{\"lazytune\":{\"max_merge\":8}}'");
+  auto* seeds = cmd->add_option("--seeds", flags->seeds,
+                                 "comma-separated stream seeds: one run each in OUT/seed-<S>/, "
+                                 "compared with the first policy in OUT/seeds.json");
   cmd->add_flag("--quiet", flags->o.quiet, "no progress on stderr");
-  cmd->add_flag("--report", flags->report, "also write OUT/report.html (see `etuner report`)");
-  cmd->callback([flags]() {
+  cmd->add_flag("--report", flags->report,
+                "also write OUT/report.html (with --seeds, one per OUT/seed-<S>/)");
+  cmd->callback([flags, seeds]() {
     flags->o.policies = split_commas(flags->policies);
     flags->o.overrides = parse_json_flag("--set", flags->overrides);
     flags->o.policy_params = parse_json_flag("--params", flags->params);
     flags->o.command = command_line();
-    const auto results = harness::run_bench(flags->o);
-    print_summary(results, std::cout);
-    std::cout << "results: " << flags->o.out_dir << "/results.json\n";
-    if (flags->report) std::cout << "report: " << report::write_report(flags->o.out_dir) << "\n";
+    if (seeds->count() > 0)
+      run_sweep(*flags);
+    else
+      run_single(*flags);
   });
 }
 

@@ -10,7 +10,39 @@ std::string ratio(const nlohmann::json& p, const nlohmann::json* base, const cha
   return fmt::format("{:.2f}x", p[key].get<double>() / (*base)[key].get<double>());
 }
 
+std::string mean_ratio(const nlohmann::json& ratios, const char* key) {
+  const auto& mean = ratios[key]["mean"];
+  return mean.is_null() ? "-" : fmt::format("{:.2f}x", mean.get<double>());
+}
+
+// "+0.42 +- 1.10": the mean paired difference and its 95% interval's half-width (one seed
+// has no interval).
+std::string mean_delta(const nlohmann::json& d) {
+  const double mean = d["mean"].get<double>();
+  if (d["ci95_half_width"].is_null()) return fmt::format("{:+.2f}", mean);
+  return fmt::format("{:+.2f} +- {:.2f}", mean, d["ci95_half_width"].get<double>());
+}
+
 }  // namespace
+
+void print_seeds_summary(const nlohmann::json& s, std::ostream& out) {
+  out << fmt::format("stream {} | seeds {} | baseline {} | one deployed model "
+                     "(pretrain seed {})\n",
+                     s["stream"].get<std::string>(), s["seeds"].dump(),
+                     s["baseline"].get<std::string>(), s["pretrain_seed"].get<int64_t>());
+  out << fmt::format("{:<14} {:>8} {:>18} {:>7} {:>7} {:>9} {:>9}\n", "policy", "mean acc",
+                     "vs base pp (95%)", "tune s", "tune J", "modeled s", "source");
+  for (auto it = s["policies"].begin(); it != s["policies"].end(); ++it) {
+    const auto& p = it.value();
+    const auto& r = p["ratio_vs_baseline"];
+    out << fmt::format("{:<14} {:>7.2f}% {:>18} {:>7} {:>7} {:>9} {:>9}\n", it.key(),
+                       100 * p["avg_inference_accuracy"]["mean"].get<double>(),
+                       mean_delta(p["delta_vs_baseline_pp"]), mean_ratio(r, "finetune_seconds"),
+                       mean_ratio(r, "finetune_energy_joules"),
+                       mean_ratio(r, "modeled_finetune_seconds"),
+                       p["energy_source"].get<std::string>());
+  }
+}
 
 void print_summary(const nlohmann::json& r, std::ostream& out) {
   const auto& ps = r["policies"];
