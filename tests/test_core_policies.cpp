@@ -22,6 +22,7 @@ policy::FreezeSignals check(std::vector<double> sim, int prefix, bool drift = fa
   policy::FreezeSignals s;
   s.num_blocks = static_cast<int>(sim.size());
   s.similarity = std::move(sim);
+  s.similarity_steps = 1;
   s.frozen_prefix = prefix;
   s.drift = drift;
   return s;
@@ -104,7 +105,7 @@ TEST(LazyTune, NewClassesCountAsAChange) {
 }
 
 TEST(LazyTune, MergeDoublesWhileHeldOutGainIsSmallAndHalvesWhenLarge) {
-  auto s = sched::registry().make("lazytune", {});
+  auto s = sched::registry().make("lazytune", {{"max_merge", 4}});
   auto sig = pending(2, 1);
   sig.last_round_gain = 0.01;  // below min_gain 0.02: converged, merge 2 -> 4
   EXPECT_FALSE(s->decide(sig).run);
@@ -118,6 +119,13 @@ TEST(LazyTune, MergeDoublesWhileHeldOutGainIsSmallAndHalvesWhenLarge) {
   auto big = pending(2, 3);
   big.last_round_gain = 0.10;  // a big gain: 4 -> 2
   EXPECT_TRUE(s->decide(big).run);
+}
+
+TEST(LazyTune, ByDefaultMergesAtMostTwoBatches) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(2, 1);
+  sig.last_round_gain = 0.01;  // converged: would double, but max_merge is 2
+  EXPECT_TRUE(s->decide(sig).run);
 }
 
 TEST(LazyTune, ASurprisinglyHardBatchTrainsNowAtFullEpochs) {
@@ -150,8 +158,9 @@ TEST(LazyTune, RejectsUnknownParametersAndAcceptsKnownOnes) {
   EXPECT_TRUE(s->decide(pending(1)).run);
 }
 
+// The threshold alone (decay 1): one converged check freezes.
 nlohmann::json one_check(double threshold = 0.99) {
-  return {{"threshold", threshold}, {"patience", 1}};
+  return {{"threshold", threshold}, {"patience", 1}, {"decay", 1.0}};
 }
 
 TEST(SimFreeze, FreezesTheLongestConvergedPrefixOnly) {
@@ -171,7 +180,18 @@ TEST(SimFreeze, NoMeasurementIsNoEvidence) {
   EXPECT_TRUE(f->decide(s).measure_similarity);
 }
 
-TEST(SimFreeze, DefaultsAreThreshold0999WithPatience2) {
+TEST(SimFreeze, DecayAQuarterKeepsASteadilyDriftingBlockTraining) {
+  auto f = freeze::registry().make("simfreeze", {{"decay", 0.25}});
+  EXPECT_EQ(f->decide(check({0.998, 0.9995}, 0)).frozen_prefix, 0);   // the peaks
+  EXPECT_EQ(f->decide(check({0.9996, 0.9995}, 0)).frozen_prefix, 0);  // block 0 slowed: streak 1
+  EXPECT_EQ(f->decide(check({0.9996, 0.9995}, 0)).frozen_prefix, 1);  // block 0: streak 2
+  // Block 1 drifts 0.0005 per check, above the threshold but never slower: it keeps training.
+  EXPECT_EQ(f->decide(check({1.0, 0.9995}, 1)).frozen_prefix, 1);
+  EXPECT_EQ(f->decide(check({1.0, 0.9999}, 1)).frozen_prefix, 1);  // slowed to a fifth: streak 1
+  EXPECT_EQ(f->decide(check({1.0, 0.9999}, 1)).frozen_prefix, 2);
+}
+
+TEST(SimFreeze, DefaultsAreThreshold0999WithPatience2AndNoDecayRule) {
   auto f = freeze::registry().make("simfreeze", {});
   EXPECT_EQ(f->decide(check({0.9995, 0.998}, 0)).frozen_prefix, 0);
   EXPECT_EQ(f->decide(check({0.9995, 0.9999}, 0)).frozen_prefix, 1);  // block 1: streak 1
@@ -179,7 +199,7 @@ TEST(SimFreeze, DefaultsAreThreshold0999WithPatience2) {
 }
 
 TEST(SimFreeze, PatienceNeedsConsecutiveChecks) {
-  auto f = freeze::registry().make("simfreeze", {{"patience", 2}, {"threshold", 0.99}});
+  auto f = freeze::registry().make("simfreeze", {{"patience", 2}, {"threshold", 0.99}, {"decay", 1.0}});
   EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
   EXPECT_EQ(f->decide(check({0.98, 0.999}, 0)).frozen_prefix, 0);   // streak broken
   EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
@@ -206,8 +226,34 @@ TEST(SimFreeze, NewClassesRetrainTheBackHalfOfThePrefix) {
   EXPECT_EQ(keep_all->decide(s).frozen_prefix, 5);
 }
 
+TEST(SimFreeze, ASteadyDriftIsNotConvergenceASlowedOneIs) {
+  auto f = freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
+  // Both blocks above the threshold; block 0 keeps drifting at its first rate, block 1 slows.
+  EXPECT_EQ(f->decide(check({0.998, 0.998}, 0)).frozen_prefix, 0);  // first drift = the peak
+  EXPECT_EQ(f->decide(check({0.998, 0.9995}, 0)).frozen_prefix, 0);  // block 0 steady: 1 trains
+  auto slowed = check({0.9996, 0.9995}, 0);
+  EXPECT_EQ(f->decide(slowed).frozen_prefix, 2);  // 0.0004 <= 0.25 * 0.002 for both
+}
+
+TEST(SimFreeze, DriftIsComparedPerTrainingStep) {
+  auto f = freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
+  auto s = check({0.996}, 0);
+  s.similarity_steps = 4;  // a round of 4 steps: 0.001 per step
+  EXPECT_EQ(f->decide(s).frozen_prefix, 0);
+  s = check({0.999}, 0);  // one step: the same 0.001 per step, not a quarter of it
+  EXPECT_EQ(f->decide(s).frozen_prefix, 0);
+  s = check({0.999}, 0);
+  s.similarity_steps = 8;  // 0.000125 per step: slowed to an eighth
+  EXPECT_EQ(f->decide(s).frozen_prefix, 1);
+  s = check({0.9}, 1, true);  // a change restarts the peak
+  EXPECT_EQ(f->decide(s).frozen_prefix, 0);
+  s = check({0.999}, 0);
+  s.similarity_steps = 8;
+  EXPECT_EQ(f->decide(s).frozen_prefix, 0);  // its first drift after the change is its peak
+}
+
 TEST(SimFreeze, MaxFrozenCapsThePrefix) {
-  auto f = freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}});
+  auto f = freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}, {"decay", 1.0}});
   EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999}, 0)).frozen_prefix, 1);
   EXPECT_THROW(freeze::registry().make("simfreeze", {{"treshold", 0.9}}), ConfigError);
 }

@@ -1,6 +1,6 @@
-// The runtime measures the peer baselines' signals: per-unit gradient norms and plasticity
-// for freezers that need them, micro-profiling trials for schedulers that ask; and every
-// peer preset runs end to end on a tiny model.
+// The runtime measures the freezers' signals: similarity with the steps between its checks,
+// and, for the peer baselines, per-unit gradient norms and plasticity; micro-profiling trials for
+// schedulers that ask; and every peer preset runs end to end on a tiny model.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -129,6 +129,40 @@ TEST(PeerSignals, FrozenBlocksReportNoGradientAndNoPlasticity) {
   ASSERT_FALSE(seen[4].plasticity.empty());
   EXPECT_EQ(seen[4].plasticity[0], 0);
   EXPECT_GT(seen[4].plasticity.back(), 0);
+}
+
+// Asks for similarity at every check; records what it is shown.
+class SimilarityRecorder final : public policy::Freezer {
+ public:
+  explicit SimilarityRecorder(std::vector<policy::FreezeSignals>* seen) : seen_(seen) {}
+  policy::FreezePlan decide(const policy::FreezeSignals& s) override {
+    seen_->push_back(s);
+    return {0, true, ""};
+  }
+
+ private:
+  std::vector<policy::FreezeSignals>* seen_;
+};
+
+TEST(PeerSignals, SimilarityComesWithTheStepsTrainedBetweenItsChecks) {
+  std::vector<policy::FreezeSignals> seen;
+  auto rt = make(with(sched::registry().make("immediate", {}),
+                      std::make_unique<SimilarityRecorder>(&seen)));
+  std::vector<int> steps;
+  for (int b = 0; b < 3; ++b) {
+    auto [x, y] = batch(16 * (b + 1), b);  // rounds of different sizes
+    rt.add_labeled(x, y, b * 10.0);
+    auto r = rt.advance(b * 10.0);
+    ASSERT_TRUE(r.has_value());
+    steps.push_back(r->steps);
+  }
+  ASSERT_EQ(seen.size(), 6u);  // 3 rounds x 2 epochs; measured at round starts only
+  EXPECT_TRUE(seen[0].similarity.empty());  // the first reference
+  EXPECT_TRUE(seen[1].similarity.empty());  // not a round start
+  EXPECT_FALSE(seen[2].similarity.empty());
+  EXPECT_EQ(seen[2].similarity_steps, steps[0]);
+  EXPECT_EQ(seen[4].similarity_steps, steps[1]);
+  EXPECT_NE(steps[0], steps[1]);
 }
 
 TEST(PeerSignals, TrialsAreResolvedAndMeteredAsDecisionOverhead) {

@@ -88,6 +88,7 @@ struct FreezeSignals {
   int num_blocks = 0;
   int frozen_prefix = 0;            // blocks [0, frozen_prefix) are frozen now
   std::vector<double> similarity;   // per block, CKA of its output now vs the previous check
+  int similarity_steps = 0;         // SGD steps trained between those two checks
   // Per unit (blocks, then the head): mean L2 norm of the unit's gradient per step since the
   // previous check; 0 for frozen blocks; empty if not asked for or no step ran since.
   std::vector<double> grad_norms;

@@ -247,6 +247,8 @@ class Runtime {
   // Similarity probe: fixed recent samples, and the block outputs at the previous check.
   torch::Tensor probe_;
   std::vector<torch::Tensor> probe_prev_;  // centered Gram matrix per block at the last check
+  int64_t steps_trained_ = 0;              // SGD steps of every round so far
+  int64_t steps_at_probe_ = 0;             // steps_trained_ when probe_prev_ was measured
   bool measure_next_ = false;
   // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
   torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)

@@ -1,7 +1,12 @@
 // simfreeze: freeze the longest prefix of blocks whose representation stopped changing.
 // At every check the runtime measures, per block, linear CKA between its output on a fixed
-// probe now and at the previous check. A block whose CKA stayed at or above `threshold` for
-// `patience` consecutive checks has converged; the frozen prefix grows to the longest run
+// probe now and at the previous check. A block has converged when, for `patience` consecutive
+// checks, its CKA stayed at or above `threshold`; optionally (`decay` < 1, off by default:
+// it buys accuracy with most of the savings, docs/algorithms.md) also its drift per training
+// step (1 - CKA over the steps between the checks) must have fallen to `decay` of the fastest
+// it drifted since it last started training: at a small learning rate a block still learning
+// steadily drifts little per check, but not less than it did. The frozen prefix grows to
+// the longest run
 // of converged blocks from the input side (a block after a trainable one keeps training: its
 // input still moves). The prefix only grows within a scenario; a detected change unfreezes
 // every block, because a shift of the inputs moves the earliest representations first and
@@ -21,6 +26,7 @@ struct SimParams {
   int patience = 2;
   int max_frozen = -1;  // -1 = every block may freeze (the head still trains)
   double new_class_keep = 0.5;  // share of the frozen prefix kept when new classes arrive
+  double decay = 1;  // drift per step relative to its peak since training (re)started; 1 = off
 };
 
 SimParams parse(const nlohmann::json& j) {
@@ -30,6 +36,7 @@ SimParams parse(const nlohmann::json& j) {
   p.patience = std::max(1, f.get("patience", p.patience));
   p.max_frozen = f.get("max_frozen", p.max_frozen);
   p.new_class_keep = std::clamp(f.get("new_class_keep", p.new_class_keep), 0.0, 1.0);
+  p.decay = std::max(0.0, f.get("decay", p.decay));
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -40,6 +47,7 @@ class SimFreeze final : public policy::Freezer {
 
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
     streak_.resize(s.num_blocks, 0);
+    peak_rate_.resize(s.num_blocks, 0.0);
     if (s.drift) return unfreeze(s);
     if (s.new_classes) return make_room(s);
     count(s);
@@ -58,6 +66,7 @@ class SimFreeze final : public policy::Freezer {
  private:
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
     std::fill(streak_.begin(), streak_.end(), 0);
+    std::fill(peak_rate_.begin(), peak_rate_.end(), 0.0);
     return unfreeze_all(s, true);
   }
 
@@ -67,22 +76,33 @@ class SimFreeze final : public policy::Freezer {
   // let CKA freeze it again once it settles.
   policy::FreezePlan make_room(const policy::FreezeSignals& s) {
     const int keep = static_cast<int>(p_.new_class_keep * current_prefix(s, p_.max_frozen));
-    for (int b = keep; b < s.num_blocks; ++b) streak_[b] = 0;
+    for (int b = keep; b < s.num_blocks; ++b) streak_[b] = 0, peak_rate_[b] = 0;
     const bool changed = keep < s.frozen_prefix;
     return {keep, true, changed ? "new classes: deep frozen blocks retrain" : "kept"};
   }
 
-  // Consecutive checks at or above the threshold, per block; no measurement is no evidence.
+  // Consecutive converged checks, per block; no measurement (or no step since) is no evidence.
   void count(const policy::FreezeSignals& s) {
+    if (s.similarity_steps <= 0) return;
     for (int b = 0; b < s.num_blocks; ++b) {
       const bool have = b < static_cast<int>(s.similarity.size());
       if (!have) continue;
-      streak_[b] = s.similarity[b] >= p_.threshold ? streak_[b] + 1 : 0;
+      streak_[b] = converged(b, s.similarity[b], s.similarity_steps) ? streak_[b] + 1 : 0;
     }
+  }
+
+  // Above the threshold, and slowed down: the drift per step, compared across checks of
+  // different round sizes, at most `decay` of this block's fastest since it started training.
+  bool converged(int b, double cka, int steps) {
+    const double rate = std::max(0.0, 1.0 - cka) / steps;
+    peak_rate_[b] = std::max(peak_rate_[b], rate);
+    const bool slowed = p_.decay >= 1 || rate <= p_.decay * peak_rate_[b];
+    return cka >= p_.threshold && slowed;
   }
 
   SimParams p_;
   std::vector<int> streak_;
+  std::vector<double> peak_rate_;  // per block: fastest drift per step since it last started training
 };
 
 }  // namespace

@@ -250,6 +250,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   totals_.modeled_s += r.modeled_s;
   totals_.rounds += 1;
   totals_.samples_trained += r.samples;
+  steps_trained_ += r.steps;
   totals_.train_flops += r.train_flops;
   return r;
 }

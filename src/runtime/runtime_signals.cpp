@@ -137,11 +137,13 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
     std::vector<torch::Tensor> grams(outs.size());
     for (size_t b = frozen_prefix_; b < outs.size(); ++b) grams[b] = tuning::centered_gram(outs[b]);
     if (probe_prev_.size() == grams.size()) {
+      s.similarity_steps = static_cast<int>(steps_trained_ - steps_at_probe_);
       s.similarity.assign(grams.size(), 1.0);
       for (size_t b = frozen_prefix_; b < grams.size(); ++b)
         if (probe_prev_[b].defined()) s.similarity[b] = tuning::linear_cka_gram(grams[b], probe_prev_[b]);
     }
     probe_prev_ = std::move(grams);
+    steps_at_probe_ = steps_trained_;
   }
   sync_device();
   totals_.similarity_s += meter_->end("similarity").time_s;  // already inside the round's window
