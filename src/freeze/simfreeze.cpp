@@ -6,9 +6,8 @@
 // step (1 - CKA over the steps between the checks) must have fallen to `decay` of the fastest
 // it drifted since it last started training: at a small learning rate a block still learning
 // steadily drifts little per check, but not less than it did. The frozen prefix grows to
-// the longest run
-// of converged blocks from the input side (a block after a trainable one keeps training: its
-// input still moves). The prefix only grows within a scenario; a detected change unfreezes
+// the longest run of converged blocks from the input side (a block after a trainable one
+// keeps training: its input still moves). The prefix only grows within a scenario; a detected change unfreezes
 // every block, because a shift of the inputs moves the earliest representations first and
 // a frozen prefix would serve stale features to everything after it. New classes unfreeze
 // the back of the prefix (`new_class_keep`). The head always trains.
