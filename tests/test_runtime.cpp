@@ -19,10 +19,15 @@ runtime::RuntimeConfig config(const std::string& mode) {
   return c;
 }
 
-runtime::Runtime make(const std::string& policy, const std::string& mode = "instant") {
+runtime::Runtime make(const std::string& policy, const std::string& mode = "instant",
+                      const nlohmann::json& params = nlohmann::json::object(),
+                      double cache_mb = 256) {
   torch::manual_seed(0);
   auto m = model::make("tiny", {1, 12, 12, 10});
-  return runtime::Runtime(std::move(m), policy::make(policy), config(mode),
+  auto c = config(mode);
+  c.cache_mb = cache_mb;
+  c.verify_cache = cache_mb > 0;
+  return runtime::Runtime(std::move(m), policy::make(policy, params), c,
                           meter::make_modeled(device_profile("cpu-2core")));
 }
 
@@ -81,6 +86,35 @@ TEST(Runtime, RealtimeQueuesBatchesWhileTheDeviceIsBusy) {
   EXPECT_TRUE(rt.advance(r->end_s).has_value());
 }
 
+// The fast path across rounds: with one epoch per round nothing repeats within a round, so
+// every cache hit is a replayed sample whose frozen-prefix output an earlier round cached.
+// Every hit is checked against a recomputation (verify_cache), and the run must end where
+// the same run without a cache ends.
+TEST(Runtime, ReplayedSamplesReuseFrozenPrefixOutputsFromEarlierRounds) {
+  const nlohmann::json freeze_at_once = {{"simfreeze", {{"threshold", 0.0}, {"patience", 1}}}};
+  auto run = [&](double cache_mb) {
+    auto rt = make("freeze", "instant", freeze_at_once, cache_mb);
+    const auto [sx, sy] = batch(24, 50);
+    rt.seed_replay(sx, sy);
+    std::vector<runtime::RoundRecord> rounds;
+    for (int b = 0; b < 6; ++b) {
+      auto [x, y] = batch(8, b);
+      rt.add_labeled(x, y, b * 10.0);
+      if (auto r = rt.advance(b * 10.0)) rounds.push_back(*r);
+    }
+    return std::make_tuple(rounds, rt.totals(), rt.predict(batch(16, 99).first));
+  };
+  auto [cached, ct, cp] = run(64);
+  auto [plain, pt, pp] = run(0);
+  ASSERT_EQ(cached.size(), 6u);
+  EXPECT_GT(cached.back().frozen_prefix, 0);
+  EXPECT_GT(ct.cache_hits, 0);
+  EXPECT_EQ(pt.cache_hits, 0);
+  EXPECT_LT(ct.train_flops, pt.train_flops);
+  for (size_t i = 0; i < cached.size(); ++i) EXPECT_DOUBLE_EQ(cached[i].loss, plain[i].loss) << i;
+  EXPECT_TRUE(torch::equal(cp.confidence, pp.confidence));
+}
+
 TEST(Runtime, ANonFiniteRoundIsDiscardedAndTheLastGoodVersionKeepsServing) {
   auto rt = make("immediate");
   auto [x, y] = batch(8, 1);
@@ -114,6 +148,20 @@ TEST(ReplayBuffer, KeepsAtMostItsCapacityAndSamplesWithoutReplacement) {
 
 // 2000 samples of four old classes, then 50 of a new one, into a 100-sample buffer: a
 // reservoir keeps ~2 of the new class; class-balanced sampling gives it an equal fifth.
+TEST(ReplayBuffer, ADrawNamesTheIdsOfItsSamples) {
+  runtime::ReplayBuffer rb(10, 1);
+  rb.add(torch::arange(6).to(torch::kFloat).view({6, 1}), torch::zeros({6}, torch::kLong), 100);
+  rb.add(torch::ones({2, 1}), torch::zeros({2}, torch::kLong));  // no ids given
+  std::vector<int64_t> ids;
+  auto [x, y] = rb.sample(8, &ids);
+  ASSERT_EQ(ids.size(), 8u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const float v = x[i][0].item<float>();
+    if (ids[i] < 0) EXPECT_EQ(v, 1.f);
+    else EXPECT_EQ(v, static_cast<float>(ids[i] - 100));  // the sample added with that id
+  }
+}
+
 TEST(ReplayBuffer, ClassBalancedGivesANewClassAnEqualShare) {
   auto fill = [](runtime::ReplayBuffer& rb) {
     auto x = torch::zeros({2000, 1});

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "etuner/tuning.h"
+#include "tuning/activation_cache.h"
 
 using namespace etuner;
 
@@ -101,6 +102,60 @@ TEST(ActivationCache, ABudgetTooSmallForAllRowsStillGivesTheSameResult) {
   };
   // One row of the tiny model's prefix output is 8*12*12 floats = 4.6 KB: 0.05 MB holds ~11.
   EXPECT_DOUBLE_EQ(run(0.05), run(0));
+}
+
+// A cache that outlives a round: a sample id seen again is served while the prefix stays;
+// any change of the prefix forgets everything.
+TEST(ActivationCache, ServesAnIdAgainUntilThePrefixChanges) {
+  tuning::ActivationCache cache(1);
+  int computed = 0;
+  auto compute = [&](const torch::Tensor& pos) {
+    computed += static_cast<int>(pos.numel());
+    return pos.to(torch::kFloat).unsqueeze(1) * 10;
+  };
+  cache.use_prefix(2);
+  EXPECT_TRUE(torch::equal(cache.get({7, 8}, compute), torch::tensor({{0.f}, {10.f}})));
+  // Id 8 is cached with the output computed for it (10), wherever it sits in a later call.
+  EXPECT_TRUE(torch::equal(cache.get({9, 8}, compute), torch::tensor({{0.f}, {10.f}})));
+  EXPECT_EQ(computed, 3);
+  EXPECT_EQ(cache.hits(), 1);
+  cache.use_prefix(2);
+  cache.get({7, 9}, compute);
+  EXPECT_EQ(computed, 3);
+  cache.use_prefix(3);
+  cache.get({7, 9}, compute);
+  EXPECT_EQ(computed, 5);
+  cache.reset();
+  cache.use_prefix(3);
+  cache.get({7}, compute);
+  EXPECT_EQ(computed, 6);
+  cache.get({-1, -1}, compute);  // no id: never cached
+  cache.get({-1}, compute);
+  EXPECT_EQ(computed, 9);
+}
+
+TEST(ActivationCache, AFullCacheEvictsTheOldestAndStillAnswersEveryRow) {
+  // One row of 256 floats is 1 KB: a 3 KB budget holds three.
+  tuning::ActivationCache cache(3.0 / 1024);
+  auto compute = [&](const std::vector<int64_t>& ids) {
+    return [ids](const torch::Tensor& pos) {
+      auto out = torch::empty({pos.numel(), 256});
+      for (int64_t i = 0; i < pos.numel(); ++i) out[i].fill_(static_cast<float>(ids[pos[i].item<int64_t>()]));
+      return out;
+    };
+  };
+  auto expect_ids = [](const torch::Tensor& out, const std::vector<int64_t>& ids) {
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(out[i][0].item<float>(), ids[i]);
+  };
+  cache.use_prefix(1);
+  std::vector<int64_t> a{1, 2, 3, 4, 5};  // more rows than fit: the first three are stored
+  expect_ids(cache.get(a, compute(a)), a);
+  std::vector<int64_t> b{3, 6, 1};  // 3 and 1 hit; 6 evicts the oldest, never 1 or 3
+  expect_ids(cache.get(b, compute(b)), b);
+  EXPECT_EQ(cache.hits(), 2);
+  std::vector<int64_t> c{1, 3, 6};
+  expect_ids(cache.get(c, compute(c)), c);
+  EXPECT_EQ(cache.hits(), 5);
 }
 
 TEST(Round, ANonFiniteLossIsReported) {

@@ -25,6 +25,10 @@
 #include "etuner/policy.h"
 #include "etuner/stream.h"
 
+namespace etuner::tuning {
+class ActivationCache;
+}
+
 namespace etuner::runtime {
 
 struct RuntimeConfig {
@@ -34,6 +38,7 @@ struct RuntimeConfig {
   torch::Device device = torch::kCPU;
   uint64_t seed = 1;
   double cache_mb = 256;
+  bool verify_cache = false;   // recompute every cached activation and check it (tests)
   std::string checkpoint_dir;  // "" = no checkpoints
   std::vector<int> known_classes;  // classes the deployed model was trained on
 };
@@ -62,6 +67,7 @@ struct RoundRecord {
   double train_flops = 0;
   double loss = 0;
   bool discarded = false;  // loss went NaN/inf: the last good version keeps serving
+  int64_t cache_hits = 0;  // sample passes whose frozen-prefix output came from the cache
   std::string reason;
 };
 
@@ -78,6 +84,7 @@ struct Totals {
   double adapt_s = 0;        // BatchNorm adaptation and pseudo-labels (already in decision_s)
   int64_t pseudo_labeled = 0;  // pseudo-labeled samples trained on
   int64_t samples_trained = 0;
+  int64_t cache_hits = 0;    // sample passes served from the frozen-prefix cache
   double train_flops = 0;
 };
 
@@ -87,9 +94,11 @@ class ReplayBuffer {
  public:
   ReplayBuffer(int capacity, uint64_t seed, bool class_balanced = false)
       : capacity_(capacity), class_balanced_(class_balanced), rng_(seed) {}
-  void add(const torch::Tensor& x, const torch::Tensor& y);
-  // `n` samples drawn uniformly without replacement (fewer if the buffer holds fewer).
-  std::pair<torch::Tensor, torch::Tensor> sample(int n);
+  // `first_id`: the id of x's first sample, the others following (-1: no ids).
+  void add(const torch::Tensor& x, const torch::Tensor& y, int64_t first_id = -1);
+  // `n` samples drawn uniformly without replacement (fewer if the buffer holds fewer); `ids`,
+  // if given, receives their ids (-1 where none was given).
+  std::pair<torch::Tensor, torch::Tensor> sample(int n, std::vector<int64_t>* ids = nullptr);
   int64_t size() const { return filled_; }
   // Samples of class `c` held now.
   int64_t held(int64_t c) const { return c < static_cast<int64_t>(held_.size()) ? held_[c] : 0; }
@@ -103,6 +112,7 @@ class ReplayBuffer {
   std::mt19937_64 rng_;
   torch::Tensor x_, y_;
   std::vector<int64_t> slot_label_;               // label per filled slot
+  std::vector<int64_t> slot_id_;                  // sample id per filled slot
   std::vector<int64_t> held_, seen_of_class_;     // per class: in the buffer, seen so far
   int64_t filled_ = 0;
   int64_t seen_ = 0;
@@ -176,11 +186,15 @@ class Runtime {
   struct Pending {
     torch::Tensor x, y;
     double accuracy = policy::kUnknown;  // test-then-train, before any training on it
+    int64_t first_id = 0;                // sample ids: first_id .. first_id + rows - 1
   };
   void deploy_if_ready(double now_s);
   policy::ScheduleSignals signals(double now_s, int oracle_scenario) const;
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
-  std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop);
+  // The taken samples, oldest first, and the id of the first (the others follow).
+  std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop, int64_t* first_id);
+  // `n` consecutive sample ids, the first returned.
+  int64_t new_ids(int64_t n);
   int choose_prefix(int round, int epoch);
   double observe_batch(const torch::Tensor& x, const torch::Tensor& y);
   void note_classes(const torch::Tensor& y);
@@ -219,6 +233,10 @@ class Runtime {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   model::FlopsProfile flops_;
   ReplayBuffer replay_;
+  // Frozen-prefix activations kept across rounds, keyed by sample id: a replayed sample
+  // skips the frozen prefix in every round the prefix has not changed since it was cached.
+  std::shared_ptr<tuning::ActivationCache> prefix_cache_;
+  int64_t next_id_ = 0;  // every labeled or pseudo-labeled sample gets an id on arrival
   std::deque<Pending> pending_;
   torch::Tensor round_fresh_;  // the fresh samples of the round in progress (probe source)
   int pending_samples_ = 0;

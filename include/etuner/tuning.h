@@ -32,10 +32,17 @@ struct OptimizerConfig {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::BlockModel& m,
                                                         const OptimizerConfig& cfg);
 
+class ActivationCache;  // src/tuning/activation_cache.h
+
 struct RoundConfig {
   int epochs = 1;
   int batch_size = 32;
   double cache_mb = 256;  // frozen-prefix activation cache budget; 0 disables the cache
+  // Optional: a cache that outlives the round (it then replaces `cache_mb`'s own), and the
+  // id of every row of x's sample, so a replayed sample cached in an earlier round is served
+  // again. Without ids the rows are their own ids.
+  ActivationCache* cache = nullptr;
+  const std::vector<int64_t>* row_ids = nullptr;
   bool verify_cache = false;  // recompute cached activations and assert they match
   uint64_t seed = 0;          // minibatch order
   // Called after every backward pass, before the optimizer step (e.g. gradient statistics).

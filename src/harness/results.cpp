@@ -78,6 +78,7 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
           {"idle_energy_source", "modeled"},
           {"rounds", t.rounds},
           {"samples_trained", t.samples_trained},
+          {"prefix_cache_hits", t.cache_hits},
           {"train_flops", t.train_flops},
           {"decision_seconds", t.decision_s},
           {"similarity_seconds", t.similarity_s},

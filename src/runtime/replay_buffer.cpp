@@ -18,7 +18,7 @@ void grow(std::vector<int64_t>& v, int64_t c) {
 // largest class replaces a random one of its own class with probability held / seen of that
 // class. A class-incremental stream then keeps a fair share of its new classes instead of
 // the ~5% a plain reservoir seeded with thousands of pretraining samples gives them.
-void ReplayBuffer::add(const torch::Tensor& x, const torch::Tensor& y) {
+void ReplayBuffer::add(const torch::Tensor& x, const torch::Tensor& y, int64_t first_id) {
   if (capacity_ <= 0) return;
   if (!x_.defined()) {
     auto sizes = x.sizes().vec();
@@ -26,6 +26,7 @@ void ReplayBuffer::add(const torch::Tensor& x, const torch::Tensor& y) {
     x_ = torch::empty(sizes, x.options());
     y_ = torch::empty({capacity_}, y.options());
     slot_label_.assign(capacity_, -1);
+    slot_id_.assign(capacity_, -1);
   }
   const auto labels = y.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t* label = labels.data_ptr<int64_t>();
@@ -44,6 +45,7 @@ void ReplayBuffer::add(const torch::Tensor& x, const torch::Tensor& y) {
     x_[slot].copy_(x[i]);
     y_[slot].copy_(y[i]);
     slot_label_[slot] = label[i];
+    slot_id_[slot] = first_id < 0 ? -1 : first_id + i;
     ++held_[label[i]];
   }
 }
@@ -73,14 +75,17 @@ int64_t ReplayBuffer::random_slot_of(int64_t label) {
   return -1;  // unreachable while held_ matches slot_label_
 }
 
-std::pair<torch::Tensor, torch::Tensor> ReplayBuffer::sample(int n) {
+std::pair<torch::Tensor, torch::Tensor> ReplayBuffer::sample(int n, std::vector<int64_t>* ids) {
   n = static_cast<int>(std::min<int64_t>(n, filled_));
+  if (ids) ids->clear();
   if (n <= 0) return {};
   std::vector<int64_t> rows(filled_);
   for (int64_t i = 0; i < filled_; ++i) rows[i] = i;
   for (int i = 0; i < n; ++i)  // partial Fisher-Yates
     std::swap(rows[i], rows[std::uniform_int_distribution<int64_t>(i, filled_ - 1)(rng_)]);
   rows.resize(n);
+  if (ids)
+    for (int64_t r : rows) ids->push_back(slot_id_[r]);
   auto idx = torch::tensor(rows, torch::kLong).to(x_.device());
   return {x_.index_select(0, idx), y_.index_select(0, idx)};
 }

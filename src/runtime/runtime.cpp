@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <limits>
+#include <numeric>
 
 #include "etuner/error.h"
 #include "etuner/tuning.h"
+#include "tuning/activation_cache.h"
 
 namespace etuner::runtime {
 namespace {
@@ -32,6 +34,7 @@ Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy
   deployed_ = snapshot(*working_);
   serving_ = deployed_;
   optimizer_ = new_optimizer(*working_);
+  if (cfg_.cache_mb > 0) prefix_cache_ = std::make_shared<tuning::ActivationCache>(cfg_.cache_mb);
   for (int c : cfg_.known_classes) {
     if (c >= static_cast<int>(seen_class_.size())) seen_class_.resize(c + 1, false);
     seen_class_[c] = true;
@@ -47,7 +50,7 @@ void Runtime::sync_device() const {
 }
 
 void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
-  replay_.add(x.to(cfg_.device), y.to(cfg_.device));
+  replay_.add(x.to(cfg_.device), y.to(cfg_.device), new_ids(x.size(0)));
   if (flops_.unit_forward_flops.empty())
     flops_ = model::profile_flops(*working_, x.slice(0, 0, 1).to(cfg_.device));
 }
@@ -98,7 +101,7 @@ void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double
   if (ttt) acc = observe_batch(xd, yd);
   if (ttt || detect) note_classes(yd);
   if (detect) detect_change();
-  pending_.push_back({xd, yd, acc});
+  pending_.push_back({xd, yd, acc, new_ids(x.size(0))});
   pending_samples_ += static_cast<int>(x.size(0));
   seen_samples_ += x.size(0);
 }
@@ -142,7 +145,8 @@ std::optional<RoundRecord> Runtime::advance(double now_s, int oracle_scenario) {
   if (!decision.profile.empty()) decision = profile_then_decide(decision, now_s, oracle_scenario);
   if (!decision.run && decision.drop_samples <= 0) return std::nullopt;
   if (!decision.run) {
-    take_pending(0, decision.drop_samples);
+    int64_t unused = -1;
+    take_pending(0, decision.drop_samples, &unused);
     return std::nullopt;
   }
   auto record = run_round(decision, now_s);
@@ -151,10 +155,17 @@ std::optional<RoundRecord> Runtime::advance(double now_s, int oracle_scenario) {
   return record;
 }
 
+int64_t Runtime::new_ids(int64_t n) {
+  const int64_t first = next_id_;
+  next_id_ += n;
+  return first;
+}
+
 // Oldest first: `drop` samples retire untrained, then `take` (0 = the rest) are trained on.
 // Both enter the replay buffer; the trained ones after the round, so a round never replays
-// its own fresh samples.
-std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop) {
+// its own fresh samples. Batches arrive with consecutive ids, so the taken ones are a range.
+std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop,
+                                                              int64_t* first_id) {
   std::vector<torch::Tensor> xs, ys;
   int dropped = 0;
   const int want = take > 0 ? take : pending_samples_ - drop;
@@ -165,9 +176,10 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
     pending_samples_ -= static_cast<int>(b.x.size(0));
     if (dropped < drop) {
       dropped += static_cast<int>(b.x.size(0));
-      replay_.add(b.x, b.y);
+      replay_.add(b.x, b.y, b.first_id);
       continue;
     }
+    if (xs.empty()) *first_id = b.first_id;
     taken += static_cast<int>(b.x.size(0));
     xs.push_back(b.x);
     ys.push_back(b.y);
@@ -179,19 +191,25 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
 RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   meter_->begin("round");
   const double before_acc = pending_accuracy(d.take_samples, d.drop_samples);
-  auto [fx, fy] = take_pending(d.take_samples, d.drop_samples);
+  int64_t fresh_id = -1;
+  auto [fx, fy] = take_pending(d.take_samples, d.drop_samples, &fresh_id);
   round_fresh_ = fx;
+  std::vector<int64_t> ids(fx.defined() ? fx.size(0) : 0);
+  std::iota(ids.begin(), ids.end(), fresh_id);
   auto [px, py] = pseudo_batch(fx.defined() ? static_cast<int>(fx.size(0)) / 2 : 0);
   if (px.defined()) {
     totals_.pseudo_labeled += px.size(0);
     fx = torch::cat({fx, px});
     fy = torch::cat({fy, py});
+    for (int64_t i = 0, first = new_ids(px.size(0)); i < px.size(0); ++i) ids.push_back(first + i);
   }
   // A scheduler may replay fewer samples than the stream's setting, never more.
   const int replay_n = d.replay_samples >= 0
                            ? std::min(d.replay_samples, cfg_.train.replay_samples)
                            : cfg_.train.replay_samples;
-  auto [rx, ry] = replay_.sample(replay_n);
+  std::vector<int64_t> replay_ids;
+  auto [rx, ry] = replay_.sample(replay_n, &replay_ids);
+  ids.insert(ids.end(), replay_ids.begin(), replay_ids.end());
   auto x = rx.defined() ? torch::cat({fx, rx}) : fx;
   auto y = ry.defined() ? torch::cat({fy, ry}) : fy;
 
@@ -199,12 +217,16 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   rc.epochs = d.epochs > 0 ? d.epochs : cfg_.train.epochs_per_round;
   rc.batch_size = cfg_.train.batch_size;
   rc.cache_mb = cfg_.cache_mb;
+  rc.cache = prefix_cache_.get();
+  rc.row_ids = &ids;
+  rc.verify_cache = cfg_.verify_cache;
   rc.seed = cfg_.seed * 7919 + rounds_;
   rc.after_backward = grad_observer();
   const int round = rounds_;
   auto result = tuning::run_round(*working_, *optimizer_, x, y, rc, flops_,
                                   [&](int epoch) { return choose_prefix(round, epoch); });
-  if (result.finite) replay_.add(round_fresh_, fy.slice(0, 0, round_fresh_.size(0)));  // samples that broke a round are quarantined
+  if (result.finite)  // samples that broke a round are quarantined
+    replay_.add(round_fresh_, fy.slice(0, 0, round_fresh_.size(0)), fresh_id);
 
   RoundRecord r;
   r.round = rounds_++;
@@ -221,8 +243,10 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   r.loss = result.loss;
   r.reason = d.reason;
   r.discarded = !result.finite;
+  r.cache_hits = result.cache_hits;
   if (r.discarded) {
     working_->copy_from(*deployed_);  // the last good version
+    if (prefix_cache_) prefix_cache_->reset();  // cached outputs of the discarded weights
     optimizer_ = new_optimizer(*working_);
   } else {
     if (!cfg_.checkpoint_dir.empty())
@@ -250,6 +274,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   totals_.modeled_s += r.modeled_s;
   totals_.rounds += 1;
   totals_.samples_trained += r.samples;
+  totals_.cache_hits += r.cache_hits;
   steps_trained_ += r.steps;
   totals_.train_flops += r.train_flops;
   return r;

@@ -1,8 +1,11 @@
 // The round loop: epochs of minibatch SGD over the round's samples, with the frozen prefix
-// chosen at every epoch start and its activations served from the cache.
+// chosen at every epoch start and its activations served from the cache (the caller's, which
+// may hold replayed samples from earlier rounds, or one of the round's own).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <numeric>
+#include <optional>
 
 #include "etuner/error.h"
 #include "etuner/tuning.h"
@@ -18,7 +21,8 @@ struct Loop {
   const torch::Tensor& y;
   const RoundConfig& cfg;
   const model::FlopsProfile& flops;
-  ActivationCache cache;
+  ActivationCache* cache;          // null: no cache
+  const std::vector<int64_t>& ids;  // per row of x, the sample id the cache knows it by
   RoundResult result;
   int prefix = -1;
 
@@ -34,8 +38,11 @@ struct Loop {
       return recompute(r);
     };
     if (prefix == 0) return x.index_select(0, rows.to(x.device()));
-    if (cfg.cache_mb <= 0) return compute(rows);
-    auto out = cache.get(rows, compute);
+    if (!cache) return compute(rows);
+    const auto r = rows.to(torch::kCPU, torch::kLong).contiguous();
+    std::vector<int64_t> row_ids(r.numel());
+    for (int64_t i = 0; i < r.numel(); ++i) row_ids[i] = ids[r.data_ptr<int64_t>()[i]];
+    auto out = cache->get(row_ids, [&](const torch::Tensor& pos) { return compute(rows.index_select(0, pos)); });
     if (cfg.verify_cache && !torch::equal(out, recompute(rows)))
       throw Error("activation cache: cached prefix output differs from recomputed");
     return out;
@@ -60,7 +67,7 @@ struct Loop {
     if (p == prefix) return;
     prefix = p;
     apply_plan(m, policy::FreezePlan{p, false, ""});
-    cache.reset(x.size(0));
+    if (cache) cache->use_prefix(p);
   }
 
   bool epoch(int e) {
@@ -84,7 +91,20 @@ struct Loop {
 RoundResult run_round(model::BlockModel& m, torch::optim::Optimizer& opt, const torch::Tensor& x,
                       const torch::Tensor& y, const RoundConfig& cfg,
                       const model::FlopsProfile& flops, const PrefixChooser& choose_prefix) {
-  Loop loop{m, opt, x, y, cfg, flops, ActivationCache(cfg.cache_mb), {}, -1};
+  // Without a caller's cache the round keeps its own, keyed by row.
+  std::optional<ActivationCache> own;
+  std::vector<int64_t> row_ids;
+  ActivationCache* cache = cfg.cache;
+  if (!cache && cfg.cache_mb > 0) cache = &own.emplace(cfg.cache_mb);
+  if (!cfg.row_ids) {
+    row_ids.resize(x.size(0));
+    std::iota(row_ids.begin(), row_ids.end(), 0);
+  } else if (static_cast<int64_t>(cfg.row_ids->size()) != x.size(0)) {
+    throw Error("run_round: " + std::to_string(cfg.row_ids->size()) + " row ids for " +
+                std::to_string(x.size(0)) + " samples");
+  }
+  const int64_t hits_before = cache ? cache->hits() : 0;
+  Loop loop{m, opt, x, y, cfg, flops, cache, cfg.row_ids ? *cfg.row_ids : row_ids, {}, -1};
   for (int e = 0; e < cfg.epochs && x.size(0) > 0; ++e) {
     loop.set_prefix(choose_prefix ? choose_prefix(e) : 0);
     if (!loop.epoch(e)) {
@@ -93,7 +113,7 @@ RoundResult run_round(model::BlockModel& m, torch::optim::Optimizer& opt, const 
     }
   }
   loop.result.frozen_prefix = std::max(loop.prefix, 0);
-  loop.result.cache_hits = loop.cache.hits();
+  loop.result.cache_hits = cache ? cache->hits() - hits_before : 0;
   return loop.result;
 }
 
