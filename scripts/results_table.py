@@ -27,16 +27,22 @@ def table(d):
           f"etuner {r['git']}; {r['created_utc']}.\n")
     print(f"Command: `{r['command']}`\n")
     names = [s["name"] for s in r["scenarios"]]
-    print("| policy | avg acc | Δ vs imm (pt) | per-scenario acc (%) | rounds | tune s | × imm | tune J | × imm | energy source | samples trained | decision s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| policy | avg acc | Δ vs imm (pt) | per-scenario acc (%) | rounds | tune s | × imm | tune J | × imm | energy source | modeled device s × imm | FLOPs × imm | deciding (share of tune s) | samples trained |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    base = lambda key: imm[key] if imm else 0
     for name, p in ps.items():
         acc = p["avg_inference_accuracy"]
         delta = f"{100 * (acc - imm['avg_inference_accuracy']):+.2f}" if imm else "-"
         per = " / ".join(f"{100 * a:.1f}" for a in p["per_scenario_accuracy"])
+        tune_s = p["finetune_seconds"]
+        # Decisions (test-then-train, detector, labels) plus CKA probes inside rounds.
+        deciding = p.get("decision_seconds", 0) + p.get("similarity_seconds", 0)
+        share = f"{100 * deciding / tune_s:.0f}%" if tune_s else "-"
         print(f"| {name} | {100 * acc:.2f}% | {delta} | {per} | {p['rounds']} | "
-              f"{p['finetune_seconds']:.1f} | {fmt_ratio(p['finetune_seconds'], imm['finetune_seconds'] if imm else 0)} | "
-              f"{p['finetune_energy_joules']:.0f} | {fmt_ratio(p['finetune_energy_joules'], imm['finetune_energy_joules'] if imm else 0)} | "
-              f"{p['energy_source']} | {p['samples_trained']} | {p.get('decision_seconds', 0):.2f} |")
+              f"{tune_s:.1f} | {fmt_ratio(tune_s, base('finetune_seconds'))} | "
+              f"{p['finetune_energy_joules']:.0f} | {fmt_ratio(p['finetune_energy_joules'], base('finetune_energy_joules'))} | "
+              f"{p['energy_source']} | {fmt_ratio(p['modeled_finetune_seconds'], base('modeled_finetune_seconds'))} | "
+              f"{fmt_ratio(p['train_flops'], base('train_flops'))} | {share} | {p['samples_trained']} |")
     print(f"\nScenarios: {', '.join(names)}\n")
 
 

@@ -276,3 +276,15 @@ TEST(Presets, ParamsReachTheirComponentAndUnknownOnesAreErrors) {
   EXPECT_THROW(policy::check_params(nlohmann::json::array()), ConfigError);
   EXPECT_NO_THROW(policy::check_params({{"lazytune", {{"max_eager", 2}}}}));
 }
+
+TEST(Presets, AdaptationNumbersAreParamsButTheKindStaysThePresets) {
+  const nlohmann::json p = {{"adapt", {{"bn_chunk", 30}, {"bn_images", 8}, {"bn_alpha", 0.5}}}};
+  EXPECT_NO_THROW(policy::check_params(p));
+  auto bn = policy::make("etuner-bn", p);
+  EXPECT_TRUE(bn.adapt.bn_adapt);
+  EXPECT_EQ(bn.adapt.bn_chunk, 30);
+  EXPECT_EQ(bn.adapt.bn_images, 8);
+  EXPECT_DOUBLE_EQ(bn.adapt.bn_alpha, 0.5);
+  EXPECT_FALSE(policy::make("immediate", p).adapt.bn_adapt);
+  EXPECT_THROW(policy::make("etuner-bn", {{"adapt", {{"bn_adapt", true}}}}), ConfigError);
+}

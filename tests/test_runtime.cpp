@@ -224,7 +224,7 @@ TEST(Runtime, DetectsAShiftOfTheRequestsWithoutLabels) {
 }
 
 TEST(Runtime, AdaptedAnswersDependOnEarlierRequestsOnly) {
-  const int64_t n = runtime::Runtime::kAdaptChunk;
+  const int64_t n = policy::AdaptOptions{}.bn_chunk;
   auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first * 0.2;
   auto together = make("etuner-bn").predict(torch::cat({a, b}));
   auto a_alone = make("etuner-bn").predict(a);

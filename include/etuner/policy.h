@@ -125,10 +125,14 @@ class Freezer {
 };
 
 // Label-free adaptation from the inference stream, applied by the runtime.
+// Parameters: `--params '{"adapt": {"bn_chunk": 30}}'` (docs/algorithms.md).
 struct AdaptOptions {
   bool bn_adapt = false;           // refresh BatchNorm statistics from recent requests
   bool pseudo_labels = false;      // train on confident predictions of recent requests
   double pseudo_threshold = 0.95;  // minimum confidence of a pseudo-label
+  int bn_chunk = 10;               // requests answered between two adaptation steps
+  int bn_images = 0;               // newest answered inputs a step reads (0 = the whole chunk)
+  double bn_alpha = 0.2;           // share of the way a step moves the statistics
 };
 
 struct Policy {
@@ -149,7 +153,8 @@ struct Policy {
 // by scheduler or freezer name (e.g. {"lazytune": {"max_merge": 8}}): a component reads its
 // own entry, so one object serves every policy of a bench run.
 Policy make(const std::string& name, const nlohmann::json& params = nlohmann::json::object());
-// Throws ConfigError unless every key of `params` names a registered scheduler or freezer.
+// Throws ConfigError unless every key of `params` names a registered scheduler or freezer, or
+// is "adapt" (AdaptOptions' numbers).
 void check_params(const nlohmann::json& params);
 std::vector<std::string> preset_names();
 std::string preset_help(const std::string& name);

@@ -158,7 +158,6 @@ struct PeerProbes {
 
 class Runtime {
  public:
-  static constexpr int64_t kAdaptChunk = 10;  // requests answered between BN adaptation steps
   Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy, RuntimeConfig cfg,
           std::unique_ptr<meter::Meter> meter);
 

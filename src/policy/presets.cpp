@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "etuner/error.h"
+#include "etuner/fields.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"
 
@@ -58,6 +59,18 @@ nlohmann::json entry(const nlohmann::json& params, const std::string& component)
                             : nlohmann::json::object();
 }
 
+// The preset's adaptation kind stays; its numbers may be set (`{"adapt": {...}}`).
+AdaptOptions adapt_options(AdaptOptions a, const nlohmann::json& params) {
+  if (!params.is_object() || !params.contains("adapt")) return a;
+  Fields f(params["adapt"], "adapt");
+  a.pseudo_threshold = f.get("pseudo_threshold", a.pseudo_threshold);
+  a.bn_chunk = std::max(1, f.get("bn_chunk", a.bn_chunk));
+  a.bn_images = std::max(0, f.get("bn_images", a.bn_images));
+  a.bn_alpha = std::clamp(f.get("bn_alpha", a.bn_alpha), 0.0, 1.0);
+  f.finish();
+  return a;
+}
+
 Policy build(const std::string& name, const std::string& description, const std::string& sched_name,
              const std::string& freezer_name, const AdaptOptions& adapt,
              const nlohmann::json& params) {
@@ -68,7 +81,7 @@ Policy build(const std::string& name, const std::string& description, const std:
   p.freezer_name = freezer_name;
   p.scheduler = sched::registry().make(sched_name, entry(params, sched_name));
   p.freezer = freeze::registry().make(freezer_name, entry(params, freezer_name));
-  p.adapt = adapt;
+  p.adapt = adapt_options(adapt, params);
   return p;
 }
 
@@ -94,6 +107,7 @@ void check_params(const nlohmann::json& params) {
     throw ConfigError("policy params: expected an object keyed by scheduler or freezer name");
   auto known = sched::registry().names();
   for (const auto& f : freeze::registry().names()) known.push_back(f);
+  known.push_back("adapt");
   for (const auto& [key, value] : params.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string valid;

@@ -59,7 +59,7 @@ void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
 // before its inputs adapt the serving copy (causal: an answer depends only on earlier inputs).
 Prediction Runtime::predict(const torch::Tensor& images) {
   const bool adapt = policy_.adapt.bn_adapt || policy_.adapt.pseudo_labels;
-  const int64_t chunk = adapt ? kAdaptChunk : std::max<int64_t>(images.size(0), 1);
+  const int64_t chunk = adapt ? policy_.adapt.bn_chunk : std::max<int64_t>(images.size(0), 1);
   Prediction p;
   std::vector<torch::Tensor> labels, conf;
   for (int64_t i = 0; i < images.size(0); i += chunk) {

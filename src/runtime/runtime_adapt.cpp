@@ -7,7 +7,6 @@
 namespace etuner::runtime {
 namespace {
 
-constexpr double kChunkAlpha = 0.2;    // BN statistics move 20% toward each answered chunk
 constexpr double kDeployAlpha = 0.5;   // a new version starts half-way to recent requests
 constexpr int64_t kRecent = 20;        // answered inputs kept for that refresh
 constexpr int64_t kPseudoCap = 128;    // confident answers waiting for a round
@@ -16,6 +15,11 @@ constexpr int kPseudoQuietGaps = 2;    // no pseudo-labels this soon after a cha
 torch::Tensor keep_last(const torch::Tensor& a, const torch::Tensor& b, int64_t n) {
   auto t = a.defined() ? torch::cat({a, b}) : b;
   return t.size(0) > n ? t.slice(0, t.size(0) - n) : t;
+}
+
+// The newest `n` rows (all of them when n is 0 or more than there are).
+torch::Tensor newest(const torch::Tensor& x, int64_t n) {
+  return n > 0 && x.size(0) > n ? x.slice(0, x.size(0) - n) : x;
 }
 
 }  // namespace
@@ -28,7 +32,7 @@ void Runtime::adapt_from_requests(const torch::Tensor& x, const Prediction& p) {
   if (detect) monitor_.observe(x);
   if (a.bn_adapt) {
     if (serving_ == deployed_) serving_ = std::shared_ptr<model::BlockModel>(deployed_->clone());
-    tuning::adapt_batchnorm(*serving_, x, kChunkAlpha);
+    tuning::adapt_batchnorm(*serving_, newest(x, a.bn_images), a.bn_alpha);
     recent_x_ = keep_last(recent_x_, x, kRecent);
   }
   if (a.pseudo_labels && gaps_since_change_ >= kPseudoQuietGaps) {
@@ -57,7 +61,8 @@ void Runtime::refresh_serving() {
     auto from = previous->unit_buffers(u), to = serving_->unit_buffers(u);
     for (size_t k = 0; k < to.size(); ++k) to[k].copy_(from[k]);
   }
-  if (kept < serving_->num_blocks()) tuning::adapt_batchnorm(*serving_, recent_x_, kDeployAlpha, kept);
+  if (kept < serving_->num_blocks())
+    tuning::adapt_batchnorm(*serving_, newest(recent_x_, policy_.adapt.bn_images), kDeployAlpha, kept);
   end_decide(&totals_.adapt_s);
 }
 
