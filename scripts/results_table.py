@@ -12,6 +12,14 @@ def fmt_ratio(v, base):
     return f"{v / base:.2f}x" if base else "-"
 
 
+def ordered(r):
+    """Policies in the order the command listed them (results.json keeps them sorted)."""
+    words = r.get("command", "").split()
+    listed = words[words.index("--policies") + 1].split(",") if "--policies" in words else []
+    names = list(r["policies"])
+    return [n for n in listed if n in names] + [n for n in names if n not in listed]
+
+
 def table(d):
     with open(os.path.join(d, "results.json")) as f:
         r = json.load(f)
@@ -30,7 +38,8 @@ def table(d):
     print("| policy | avg acc | Δ vs imm (pt) | per-scenario acc (%) | rounds | tune s | × imm | tune J | × imm | energy source | modeled device s × imm | FLOPs × imm | deciding (share of tune s) | samples trained |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = lambda key: imm[key] if imm else 0
-    for name, p in ps.items():
+    for name in ordered(r):
+        p = ps[name]
         acc = p["avg_inference_accuracy"]
         delta = f"{100 * (acc - imm['avg_inference_accuracy']):+.2f}" if imm else "-"
         per = " / ".join(f"{100 * a:.1f}" for a in p["per_scenario_accuracy"])

@@ -265,6 +265,10 @@ TEST(Presets, TheAblationNamesComposeTheCorePolicies) {
   EXPECT_EQ(policy::make("lazy").freezer_name, "none");
   EXPECT_EQ(policy::make("freeze").scheduler_name, "immediate");
   EXPECT_TRUE(policy::make("etuner-ssl").adapt.pseudo_labels);
+  EXPECT_TRUE(policy::make("etuner").adapt.bn_adapt);
+  EXPECT_FALSE(policy::make("etuner").adapt.pseudo_labels);
+  EXPECT_FALSE(policy::make("etuner-noadapt").adapt.bn_adapt);
+  EXPECT_EQ(policy::make("etuner-noadapt").scheduler_name, "lazytune");
   EXPECT_FALSE(policy::make("immediate").adapt.bn_adapt);
 }
 
@@ -280,11 +284,11 @@ TEST(Presets, ParamsReachTheirComponentAndUnknownOnesAreErrors) {
 TEST(Presets, AdaptationNumbersAreParamsButTheKindStaysThePresets) {
   const nlohmann::json p = {{"adapt", {{"bn_chunk", 30}, {"bn_images", 8}, {"bn_alpha", 0.5}}}};
   EXPECT_NO_THROW(policy::check_params(p));
-  auto bn = policy::make("etuner-bn", p);
+  auto bn = policy::make("etuner", p);
   EXPECT_TRUE(bn.adapt.bn_adapt);
   EXPECT_EQ(bn.adapt.bn_chunk, 30);
   EXPECT_EQ(bn.adapt.bn_images, 8);
   EXPECT_DOUBLE_EQ(bn.adapt.bn_alpha, 0.5);
   EXPECT_FALSE(policy::make("immediate", p).adapt.bn_adapt);
-  EXPECT_THROW(policy::make("etuner-bn", {{"adapt", {{"bn_adapt", true}}}}), ConfigError);
+  EXPECT_THROW(policy::make("etuner", {{"adapt", {{"bn_adapt", true}}}}), ConfigError);
 }

@@ -226,9 +226,9 @@ TEST(Runtime, DetectsAShiftOfTheRequestsWithoutLabels) {
 TEST(Runtime, AdaptedAnswersDependOnEarlierRequestsOnly) {
   const int64_t n = policy::AdaptOptions{}.bn_chunk;
   auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first * 0.2;
-  auto together = make("etuner-bn").predict(torch::cat({a, b}));
-  auto a_alone = make("etuner-bn").predict(a);
-  auto b_alone = make("etuner-bn").predict(b);
+  auto together = make("etuner").predict(torch::cat({a, b}));
+  auto a_alone = make("etuner").predict(a);
+  auto b_alone = make("etuner").predict(b);
   // Later inputs never change an earlier answer...
   EXPECT_TRUE(torch::equal(together.confidence.slice(0, 0, n), a_alone.confidence));
   // ...while earlier ones do adapt later answers (BatchNorm statistics moved).
@@ -236,6 +236,16 @@ TEST(Runtime, AdaptedAnswersDependOnEarlierRequestsOnly) {
   // Without adaptation the same split changes nothing.
   auto plain = make("lazy").predict(torch::cat({a, b}));
   EXPECT_TRUE(torch::equal(plain.confidence.slice(0, n), make("lazy").predict(b).confidence));
+}
+
+// A step reads bn_chunk answered inputs however the requests were split into calls: a gap
+// of 12 must not end with a step on the statistics of its last 2.
+TEST(Runtime, AdaptationStepsDoNotDependOnHowRequestsAreGrouped) {
+  auto x = torch::cat({batch(12, 7).first, batch(11, 8).first * 0.3});
+  auto one_call = make("etuner").predict(x);
+  auto rt = make("etuner");
+  auto first = rt.predict(x.slice(0, 0, 12)), second = rt.predict(x.slice(0, 12));
+  EXPECT_TRUE(torch::equal(torch::cat({first.confidence, second.confidence}), one_call.confidence));
 }
 
 TEST(Runtime, PseudoLabelsComeFromAnsweredRequestsAndPauseAfterAChange) {

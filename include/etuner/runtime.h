@@ -269,6 +269,7 @@ class Runtime {
   bool measure_next_ = false;
   // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
   torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)
+  torch::Tensor bn_waiting_;                 // answered inputs since the last BN step
   torch::Tensor pseudo_x_, pseudo_y_;        // confident answers not trained on yet
   Totals totals_;
   PeerProbes peer_;

@@ -27,12 +27,18 @@ const std::vector<Preset>& presets() {
        "lazytune", "none", {}},
       {"freeze", "immediate rounds with similarity-guided prefix freezing", "immediate",
        "simfreeze", {}},
-      {"etuner", "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen",
-       "lazytune", "simfreeze", {}},
+      // BatchNorm statistics from answered requests are part of etuner since 2026-11-28: on
+      // the domain-shift tuning timelines they turned a loss against immediate into a gain
+      // (docs/algorithms.md, "BatchNorm statistics in etuner").
+      {"etuner", "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen; "
+       "BatchNorm statistics follow answered requests", "lazytune", "simfreeze", {true, false, 0.95}},
       {"etuner-ssl", "etuner + confident pseudo-labels of answered requests merged into rounds",
-       "lazytune", "simfreeze", {false, true, 0.95}},
-      {"etuner-bn", "etuner + BatchNorm statistics adapted from answered requests (ablation)",
-       "lazytune", "simfreeze", {true, false, 0.95}},
+       "lazytune", "simfreeze", {true, true, 0.95}},
+      {"etuner-noadapt", "etuner without label-free adaptation (ablation: etuner before "
+       "2026-11-28)", "lazytune", "simfreeze", {}},
+      {"immediate-bn", "immediate + BatchNorm statistics adapted from answered requests "
+       "(ablation: the adaptation without etuner's scheduling and freezing)", "immediate", "none",
+       {true, false, 0.95}},
       // Peer baselines (docs/peers.md).
       {"periodic", "peer: a round every 4 labeled batches on all pending data, every block trains",
        "periodic", "none", {}},

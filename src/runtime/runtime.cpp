@@ -57,14 +57,18 @@ void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
 
 // Requests are answered in order; with label-free adaptation on, in chunks, each answered
 // before its inputs adapt the serving copy (causal: an answer depends only on earlier inputs).
+// A chunk ends where an adaptation step is due: after `bn_chunk` answered requests, counted
+// across calls, so a step never reads the statistics of a call's last two or three inputs.
 Prediction Runtime::predict(const torch::Tensor& images) {
   const bool adapt = policy_.adapt.bn_adapt || policy_.adapt.pseudo_labels;
-  const int64_t chunk = adapt ? policy_.adapt.bn_chunk : std::max<int64_t>(images.size(0), 1);
+  const int64_t step = policy_.adapt.bn_chunk;
   Prediction p;
   std::vector<torch::Tensor> labels, conf;
-  for (int64_t i = 0; i < images.size(0); i += chunk) {
+  for (int64_t i = 0, n; i < images.size(0); i += n) {
+    const int64_t waiting = bn_waiting_.defined() ? bn_waiting_.size(0) : 0;
+    n = adapt ? std::max<int64_t>(1, step - waiting) : images.size(0);
     Prediction part;
-    run_request_chunk(images.slice(0, i, std::min(i + chunk, images.size(0))), part);
+    run_request_chunk(images.slice(0, i, std::min(i + n, images.size(0))), part);
     labels.push_back(part.labels);
     conf.push_back(part.confidence);
   }

@@ -32,7 +32,13 @@ void Runtime::adapt_from_requests(const torch::Tensor& x, const Prediction& p) {
   if (detect) monitor_.observe(x);
   if (a.bn_adapt) {
     if (serving_ == deployed_) serving_ = std::shared_ptr<model::BlockModel>(deployed_->clone());
-    tuning::adapt_batchnorm(*serving_, newest(x, a.bn_images), a.bn_alpha);
+    // A step reads `bn_chunk` answered inputs, gathered across calls: with 12 requests per
+    // gap a step per call would read 10 and then 2, and 2 images' statistics are noise.
+    bn_waiting_ = bn_waiting_.defined() ? torch::cat({bn_waiting_, x}) : x;
+    if (bn_waiting_.size(0) >= a.bn_chunk) {
+      tuning::adapt_batchnorm(*serving_, newest(bn_waiting_, a.bn_images), a.bn_alpha);
+      bn_waiting_ = torch::Tensor();
+    }
     recent_x_ = keep_last(recent_x_, x, kRecent);
   }
   if (a.pseudo_labels && gaps_since_change_ >= kPseudoQuietGaps) {

@@ -89,7 +89,11 @@ void Engine::open_runtime(Task& task) {
   auto cfg = runtime_config(cfg_, task);
   auto deployed = std::shared_ptr<model::BlockModel>(task.model->clone());
   deployed->set_training(false);
-  rt_ = std::make_unique<runtime::Runtime>(std::move(task.model), policy::make(cfg_.policy), cfg,
+  auto policy = policy::make(cfg_.policy);
+  // Answers come from committed snapshots, never from the runtime's copy, so BatchNorm
+  // adaptation there would cost trainer time and change no answer (docs/serve.md).
+  policy.adapt.bn_adapt = false;
+  rt_ = std::make_unique<runtime::Runtime>(std::move(task.model), std::move(policy), cfg,
                                            meter::detect(cfg.profile));
   const auto& p = rt_->policy();
   policy_ = {{"name", p.name}, {"scheduler", p.scheduler_name}, {"freezer", p.freezer_name}};
