@@ -190,8 +190,10 @@ class Runtime {
   void deploy_if_ready(double now_s);
   policy::ScheduleSignals signals(double now_s, int oracle_scenario) const;
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
-  // The taken samples, oldest first, and the id of the first (the others follow).
-  std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop, int64_t* first_id);
+  // The taken samples, oldest first; `first_id`, if given, receives the first one's id (the
+  // others follow).
+  std::pair<torch::Tensor, torch::Tensor> take_pending(int take, int drop,
+                                                       int64_t* first_id = nullptr);
   // `n` consecutive sample ids, the first returned.
   int64_t new_ids(int64_t n);
   int choose_prefix(int round, int epoch);

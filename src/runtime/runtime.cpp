@@ -149,8 +149,7 @@ std::optional<RoundRecord> Runtime::advance(double now_s, int oracle_scenario) {
   if (!decision.profile.empty()) decision = profile_then_decide(decision, now_s, oracle_scenario);
   if (!decision.run && decision.drop_samples <= 0) return std::nullopt;
   if (!decision.run) {
-    int64_t unused = -1;
-    take_pending(0, decision.drop_samples, &unused);
+    take_pending(0, decision.drop_samples);
     return std::nullopt;
   }
   auto record = run_round(decision, now_s);
@@ -183,7 +182,7 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
       replay_.add(b.x, b.y, b.first_id);
       continue;
     }
-    if (xs.empty()) *first_id = b.first_id;
+    if (xs.empty() && first_id) *first_id = b.first_id;
     taken += static_cast<int>(b.x.size(0));
     xs.push_back(b.x);
     ys.push_back(b.y);
@@ -205,7 +204,8 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
     totals_.pseudo_labeled += px.size(0);
     fx = torch::cat({fx, px});
     fy = torch::cat({fy, py});
-    for (int64_t i = 0, first = new_ids(px.size(0)); i < px.size(0); ++i) ids.push_back(first + i);
+    ids.resize(ids.size() + px.size(0));
+    std::iota(ids.end() - px.size(0), ids.end(), new_ids(px.size(0)));
   }
   // A scheduler may replay fewer samples than the stream's setting, never more.
   const int replay_n = d.replay_samples >= 0

@@ -12,14 +12,13 @@ constexpr int64_t kRecent = 20;        // answered inputs kept for that refresh
 constexpr int64_t kPseudoCap = 128;    // confident answers waiting for a round
 constexpr int kPseudoQuietGaps = 2;    // no pseudo-labels this soon after a change
 
-torch::Tensor keep_last(const torch::Tensor& a, const torch::Tensor& b, int64_t n) {
-  auto t = a.defined() ? torch::cat({a, b}) : b;
-  return t.size(0) > n ? t.slice(0, t.size(0) - n) : t;
-}
-
 // The newest `n` rows (all of them when n is 0 or more than there are).
 torch::Tensor newest(const torch::Tensor& x, int64_t n) {
   return n > 0 && x.size(0) > n ? x.slice(0, x.size(0) - n) : x;
+}
+
+torch::Tensor keep_last(const torch::Tensor& a, const torch::Tensor& b, int64_t n) {
+  return newest(a.defined() ? torch::cat({a, b}) : b, n);
 }
 
 }  // namespace

@@ -40,8 +40,9 @@ struct Loop {
     if (prefix == 0) return x.index_select(0, rows.to(x.device()));
     if (!cache) return compute(rows);
     const auto r = rows.to(torch::kCPU, torch::kLong).contiguous();
+    const int64_t* row = r.data_ptr<int64_t>();
     std::vector<int64_t> row_ids(r.numel());
-    for (int64_t i = 0; i < r.numel(); ++i) row_ids[i] = ids[r.data_ptr<int64_t>()[i]];
+    for (int64_t i = 0; i < r.numel(); ++i) row_ids[i] = ids[row[i]];
     auto out = cache->get(row_ids, [&](const torch::Tensor& pos) { return compute(rows.index_select(0, pos)); });
     if (cfg.verify_cache && !torch::equal(out, recompute(rows)))
       throw Error("activation cache: cached prefix output differs from recomputed");
