@@ -232,6 +232,18 @@ TEST(ServeApi, RestartResumesTheCommittedVersionAndSamples) {
   EXPECT_EQ(s.client().Post("/v1/predict", png(1, 12, 12), "image/png")->body, before);
 }
 
+// Serve answers from committed snapshots, so it turns etuner's BatchNorm adaptation off,
+// and its status says so next to the preset's name.
+TEST(ServeApi, StatusSaysTheBatchnormAdaptationIsOff) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-etuner"));
+  cfg.policy = "etuner";
+  Running s(cfg);
+  const auto policy = s.get("/v1/status")["policy"];
+  EXPECT_EQ(policy["name"], "etuner");
+  EXPECT_FALSE(policy.value("bn_adaptation", true));
+  EXPECT_FALSE(policy.value("pseudo_labels", true));
+}
+
 TEST(ServeApi, DataDirOfAnotherModelIsRefused) {
   const auto dir = fixtures::temp_dir("serve-api-identity");
   { Server first(serve_test::tiny_config(dir)); }

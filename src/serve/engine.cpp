@@ -96,7 +96,12 @@ void Engine::open_runtime(Task& task) {
   rt_ = std::make_unique<runtime::Runtime>(std::move(task.model), std::move(policy), cfg,
                                            meter::detect(cfg.profile));
   const auto& p = rt_->policy();
-  policy_ = {{"name", p.name}, {"scheduler", p.scheduler_name}, {"freezer", p.freezer_name}};
+  // The preset's name stays; `bn_adaptation` says what serve changed of it.
+  policy_ = {{"name", p.name},
+             {"scheduler", p.scheduler_name},
+             {"freezer", p.freezer_name},
+             {"bn_adaptation", p.adapt.bn_adapt},
+             {"pseudo_labels", p.adapt.pseudo_labels}};
   if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);
   const auto replayed = store_->recent_trained(task.train.replay_buffer);
   if (!replayed.empty()) rt_->seed_replay(stack_pixels(replayed, input_), labels_of(replayed));
