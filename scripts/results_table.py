@@ -12,6 +12,11 @@ def fmt_ratio(v, base):
     return f"{v / base:.2f}x" if base else "-"
 
 
+def flops(p):
+    """Fine-tuning FLOPs: rounds, plus the decisions' forward passes (results since 2026-11-29)."""
+    return p["train_flops"] + p.get("decision_flops", 0)
+
+
 def ordered(r):
     """Policies in the order the command listed them (results.json keeps them sorted)."""
     words = r.get("command", "").split()
@@ -51,7 +56,7 @@ def table(d):
               f"{tune_s:.1f} | {fmt_ratio(tune_s, base('finetune_seconds'))} | "
               f"{p['finetune_energy_joules']:.0f} | {fmt_ratio(p['finetune_energy_joules'], base('finetune_energy_joules'))} | "
               f"{p['energy_source']} | {fmt_ratio(p['modeled_finetune_seconds'], base('modeled_finetune_seconds'))} | "
-              f"{fmt_ratio(p['train_flops'], base('train_flops'))} | {share} | {p['samples_trained']} |")
+              f"{fmt_ratio(flops(p), flops(imm) if imm else 0)} | {share} | {p['samples_trained']} |")
     print(f"\nScenarios: {', '.join(names)}\n")
 
 

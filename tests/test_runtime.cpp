@@ -277,3 +277,28 @@ TEST(Runtime, PseudoLabelsComeFromAnsweredRequestsAndPauseAfterAChange) {
   EXPECT_EQ(rt.totals().drifts, 1);
   EXPECT_EQ(rt.totals().pseudo_labeled, before);
 }
+
+// Deciding runs forward passes that no round counts: test-then-train on each labeled batch
+// and a train-mode pass per BatchNorm adaptation step. They join the fine-tuning FLOPs and
+// the modeled device seconds (at the profile's throughput), so a policy's decisions are not
+// free on the modeled device while immediate's rounds are charged.
+TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
+  auto [x, y] = batch(8, 1);
+  const double per_image = model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  const double throughput = device_profile("cpu-2core").train_flops_per_s;
+
+  auto rt = make("etuner");
+  rt.add_labeled(x, y, 0.0);  // test-then-train: 8 images
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 8 * per_image);
+  rt.predict(batch(25, 2).first);  // two adaptation steps of bn_chunk (10) images; 5 wait
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 28 * per_image);
+  EXPECT_EQ(rt.totals().train_flops, 0);  // lazytune merges: no round yet
+  EXPECT_DOUBLE_EQ(rt.totals().modeled_s, 28 * per_image / throughput);
+
+  auto imm = make("immediate");
+  imm.add_labeled(x, y, 0.0);
+  imm.predict(batch(25, 2).first);
+  ASSERT_TRUE(imm.advance(0.0).has_value());
+  EXPECT_EQ(imm.totals().decision_flops, 0);  // it decides nothing
+  EXPECT_GT(imm.totals().train_flops, 0);
+}

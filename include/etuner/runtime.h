@@ -74,6 +74,7 @@ struct RoundRecord {
 struct Totals {
   double finetune_s = 0;     // rounds + decision overhead, measured
   double decision_s = 0;     // signals and policy decisions, measured
+  // Modeled device seconds of fine-tuning: rounds, profiling trials and decision passes.
   double modeled_s = 0;
   double finetune_j = 0;
   double inference_j = 0;
@@ -86,6 +87,9 @@ struct Totals {
   int64_t samples_trained = 0;
   int64_t cache_hits = 0;    // sample passes served from the frozen-prefix cache
   double train_flops = 0;
+  // Forward passes run to decide (test-then-train, CKA and plasticity probes, BatchNorm
+  // adaptation): work a device does for fine-tuning that no round counts.
+  double decision_flops = 0;
 };
 
 // A fixed-capacity buffer of seen labeled samples, replayed in rounds: a reservoir, or
@@ -207,6 +211,9 @@ class Runtime {
   double pending_accuracy(int take, int drop) const;
   void begin_decide();
   void end_decide(double* also_s = nullptr);
+  // A decision's forward pass of `images` through units [0, to_unit) (-1: every unit):
+  // counted into decision_flops and modeled device seconds.
+  void count_decision_pass(int64_t images, int to_unit = -1);
   // On CUDA, waits for queued kernels so a meter window ends after its work, not after its
   // launches; a no-op on the CPU.
   void sync_device() const;

@@ -80,6 +80,7 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
           {"samples_trained", t.samples_trained},
           {"prefix_cache_hits", t.cache_hits},
           {"train_flops", t.train_flops},
+          {"decision_flops", t.decision_flops},
           {"decision_seconds", t.decision_s},
           {"similarity_seconds", t.similarity_s},
           {"adapt_seconds", t.adapt_s},

@@ -88,6 +88,8 @@ std::vector<Column> detail_columns() {
                [](const json& s) { return cell_number(s, "inference_energy_joules", 1); }});
   c.push_back({"idle J", "idle_energy_joules", [](const json& s) { return cell_number(s, "idle_energy_joules", 1); }});
   c.push_back({"train FLOPs", "train_flops", [](const json& s) { return cell_si(s, "train_flops"); }});
+  c.push_back({"decision FLOPs", "decision_flops: forward passes run to decide (test-then-train, probes, BatchNorm adaptation)",
+               [](const json& s) { return cell_si(s, "decision_flops"); }});
   c.push_back({"peak RSS MB", "peak_rss_mb", [](const json& s) { return cell_number(s, "peak_rss_mb", 0); }});
   c.push_back({"decision s", "decision_seconds: time spent in policy decisions",
                [](const json& s) { return cell_number(s, "decision_seconds", 2); }});

@@ -35,7 +35,9 @@ void Runtime::adapt_from_requests(const torch::Tensor& x, const Prediction& p) {
     // gap a step per call would read 10 and then 2, and 2 images' statistics are noise.
     bn_waiting_ = bn_waiting_.defined() ? torch::cat({bn_waiting_, x}) : x;
     if (bn_waiting_.size(0) >= a.bn_chunk) {
-      tuning::adapt_batchnorm(*serving_, newest(bn_waiting_, a.bn_images), a.bn_alpha);
+      const auto step = newest(bn_waiting_, a.bn_images);
+      tuning::adapt_batchnorm(*serving_, step, a.bn_alpha);
+      count_decision_pass(step.size(0));
       bn_waiting_ = torch::Tensor();
     }
     recent_x_ = keep_last(recent_x_, x, kRecent);
@@ -66,8 +68,11 @@ void Runtime::refresh_serving() {
     auto from = previous->unit_buffers(u), to = serving_->unit_buffers(u);
     for (size_t k = 0; k < to.size(); ++k) to[k].copy_(from[k]);
   }
-  if (kept < serving_->num_blocks())
-    tuning::adapt_batchnorm(*serving_, newest(recent_x_, policy_.adapt.bn_images), kDeployAlpha, kept);
+  if (kept < serving_->num_blocks()) {
+    const auto x = newest(recent_x_, policy_.adapt.bn_images);
+    tuning::adapt_batchnorm(*serving_, x, kDeployAlpha, kept);
+    count_decision_pass(x.size(0));
+  }
   end_decide(&totals_.adapt_s);
 }
 

@@ -66,6 +66,7 @@ void Runtime::measure_peer_signals(policy::FreezeSignals& s) {
     peer_.probe = round_fresh_.slice(0, 0, std::min(kPlasticityProbe, round_fresh_.size(0)));
   if (peer_.probe.defined()) {
     auto now = tuning::block_outputs(*working_, peer_.probe, frozen_prefix_);
+    count_decision_pass(peer_.probe.size(0), working_->num_blocks());
     if (peer_.reference.size() == now.size()) {
       s.plasticity.assign(now.size(), 0.0);
       for (size_t b = frozen_prefix_; b < now.size(); ++b)

@@ -1,6 +1,7 @@
 // The runtime's measurements for the policies: test-then-train accuracy, held-out gain,
 // scenario changes (labels and requests) and block similarity. Everything here is decision
 // overhead and is metered as such ("decide", or inside the round for similarity).
+#include <algorithm>
 #include <cmath>
 
 #include "etuner/runtime.h"
@@ -25,11 +26,22 @@ void Runtime::end_decide(double* also_s) {
   if (also_s) *also_s += m.time_s;
 }
 
+// At the profile's training throughput and with no per-pass overhead: a forward-only pass
+// costs at least this much on the device, so the model errs on the side of cheap decisions.
+void Runtime::count_decision_pass(int64_t images, int to_unit) {
+  const int units = static_cast<int>(flops_.unit_forward_flops.size());
+  if (units == 0) return;  // no labeled sample yet: nothing profiled the model
+  const double f = static_cast<double>(images) * flops_.range(0, to_unit < 0 ? units : std::min(to_unit, units));
+  totals_.decision_flops += f;
+  totals_.modeled_s += f / cfg_.profile.train_flops_per_s;
+}
+
 // Test-then-train: how well the serving model does on data it has not trained on. Also
 // closes the held-out gain of the last round once its version answers.
 double Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
   begin_decide();
   const double acc = tuning::evaluate(*serving_, x, y).accuracy;
+  count_decision_pass(x.size(0));
   newest_accuracy_ = acc;
   recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
   if (gain_open_ && version_ >= gain_version_) {
@@ -134,6 +146,7 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
   if (probe_.defined()) {
     // Frozen blocks did not change: 1 without a Gram matrix.
     auto outs = tuning::block_outputs(*working_, probe_, frozen_prefix_);
+    count_decision_pass(probe_.size(0), working_->num_blocks());
     std::vector<torch::Tensor> grams(outs.size());
     for (size_t b = frozen_prefix_; b < outs.size(); ++b) grams[b] = tuning::centered_gram(outs[b]);
     if (probe_prev_.size() == grams.size()) {
