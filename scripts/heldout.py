@@ -125,7 +125,8 @@ def table(dirs):
           "| FLOPs × imm | changes detected | all three met? |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in dirs:
-        print(row(d))
+        if os.path.exists(os.path.join(d, "results.json")):  # skip runs still going
+            print(row(d))
 
 
 if __name__ == "__main__":

@@ -302,3 +302,29 @@ TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
   EXPECT_EQ(imm.totals().decision_flops, 0);  // it decides nothing
   EXPECT_GT(imm.totals().train_flops, 0);
 }
+
+// While the frozen prefix stays as it was, its output on the CKA probe cannot change, so a
+// check runs only the trainable blocks (verify_cache recomputes the full pass and throws on
+// any difference); with block 0 frozen, a check costs block 1's forward FLOPs alone.
+TEST(Runtime, CkaChecksRunOnlyTheTrainableBlocksWhileThePrefixStaysFrozen) {
+  auto cfg = config("instant");
+  for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
+  cfg.verify_cache = true;
+  torch::manual_seed(0);
+  auto m = model::make("tiny", {1, 12, 12, 10});
+  const auto flops = model::profile_flops(*m, batch(1, 0).first);
+  runtime::Runtime rt(std::move(m), policy::make("freeze", {{"simfreeze", {{"threshold", 0.0}, {"max_frozen", 1}}}}),
+                      cfg, meter::make_modeled(device_profile("cpu-2core")));
+  auto run_batches = [&](int from, int to) {
+    for (int b = from; b < to; ++b) {
+      auto [x, y] = batch(8, b);
+      rt.add_labeled(x, y, b * 10.0);
+      ASSERT_TRUE(rt.advance(b * 10.0).has_value());
+    }
+  };
+  run_batches(0, 6);  // block 0 converges (threshold 0) and freezes; block 1 may not
+  const double before = rt.totals().decision_flops;
+  EXPECT_GT(before, 0);
+  run_batches(6, 10);  // one check per round, on the 8-sample probe
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops - before, 4 * 8 * flops.range(1, 2));
+}

@@ -209,6 +209,17 @@ TEST(Similarity, BlockOutputsLeaveModesAndStatisticsAlone) {
     EXPECT_TRUE(torch::equal(bn_before[k], m->unit_buffers(0)[k]));
 }
 
+// The fast path of a CKA check: starting from a kept output of block 0 gives block 1 the same
+// output as a pass from the probe, and leaves block 0's entry empty.
+TEST(Similarity, BlockOutputsFromAKeptPrefixOutputEqualAFullPass) {
+  auto m = tiny();
+  auto [x, y] = data(16);
+  auto full = tuning::block_outputs(*m, x, 1);
+  auto rest = tuning::block_outputs(*m, full[0], 1, /*from=*/1);
+  EXPECT_FALSE(rest[0].defined());
+  EXPECT_TRUE(torch::equal(rest[1], full[1]));
+}
+
 TEST(AdaptBatchnorm, MovesStatisticsTheRequestedFractionTowardTheBatch) {
   auto m = tiny();
   auto [x, y] = data(32);

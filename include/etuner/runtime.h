@@ -207,13 +207,14 @@ class Runtime {
   void adapt_from_requests(const torch::Tensor& x, const Prediction& p);
   void refresh_serving();
   void measure_similarity(policy::FreezeSignals& s);
+  void verify_probe_prefix(const std::vector<torch::Tensor>& outs, int from);
   std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
   double pending_accuracy(int take, int drop) const;
   void begin_decide();
   void end_decide(double* also_s = nullptr);
-  // A decision's forward pass of `images` through units [0, to_unit) (-1: every unit):
-  // counted into decision_flops and modeled device seconds.
-  void count_decision_pass(int64_t images, int to_unit = -1);
+  // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
+  // last unit): counted into decision_flops and modeled device seconds.
+  void count_decision_pass(int64_t images, int from_unit = 0, int to_unit = -1);
   // On CUDA, waits for queued kernels so a meter window ends after its work, not after its
   // launches; a no-op on the CPU.
   void sync_device() const;
@@ -246,7 +247,11 @@ class Runtime {
   std::shared_ptr<tuning::ActivationCache> prefix_cache_;
   int64_t next_id_ = 0;  // every labeled or pseudo-labeled sample gets an id on arrival
   std::deque<Pending> pending_;
-  torch::Tensor round_fresh_;  // the fresh samples of the round in progress (probe source)
+  torch::Tensor round_fresh_;
+  // The CKA probe's output of the frozen prefix's last block, kept while the prefix stays as
+  // it was (its blocks do not change): a check then runs only the trainable blocks.
+  torch::Tensor probe_prefix_;
+  int probe_prefix_blocks_ = 0;  // the fresh samples of the round in progress (probe source)
   int pending_samples_ = 0;
   int version_ = 0;
   int rounds_ = 0;

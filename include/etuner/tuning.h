@@ -86,10 +86,12 @@ double linear_cka(const torch::Tensor& a, const torch::Tensor& b);
 torch::Tensor centered_gram(const torch::Tensor& representation);
 double linear_cka_gram(const torch::Tensor& k, const torch::Tensor& l);
 
-// Outputs of blocks [0, num_blocks) of m on `probe`, in eval mode without gradients. Unit
-// modes are restored afterwards as apply_plan({frozen_prefix}) sets them.
-std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& probe,
-                                         int frozen_prefix);
+// Outputs of blocks [from, num_blocks) of m, in eval mode without gradients, where `input`
+// is the probe's output of block from-1 (the probe itself when from is 0); the entries
+// before `from` are left undefined. Unit modes are restored afterwards as
+// apply_plan({frozen_prefix}) sets them.
+std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& input,
+                                         int frozen_prefix, int from = 0);
 
 // Label-free BatchNorm adaptation: moves m's BatchNorm running statistics a fraction `alpha`
 // of the way to the statistics of `x` (one no-grad forward in train mode). Assumes the

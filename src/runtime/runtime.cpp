@@ -251,6 +251,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   if (r.discarded) {
     working_->copy_from(*deployed_);  // the last good version
     if (prefix_cache_) prefix_cache_->reset();  // cached outputs of the discarded weights
+    probe_prefix_ = torch::Tensor();
     optimizer_ = new_optimizer(*working_);
   } else {
     if (!cfg_.checkpoint_dir.empty())

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "etuner/error.h"
 #include "etuner/runtime.h"
 #include "etuner/tuning.h"
 
@@ -28,10 +29,11 @@ void Runtime::end_decide(double* also_s) {
 
 // At the profile's training throughput and with no per-pass overhead: a forward-only pass
 // costs at least this much on the device, so the model errs on the side of cheap decisions.
-void Runtime::count_decision_pass(int64_t images, int to_unit) {
+void Runtime::count_decision_pass(int64_t images, int from_unit, int to_unit) {
   const int units = static_cast<int>(flops_.unit_forward_flops.size());
   if (units == 0) return;  // no labeled sample yet: nothing profiled the model
-  const double f = static_cast<double>(images) * flops_.range(0, to_unit < 0 ? units : std::min(to_unit, units));
+  const int to = to_unit < 0 ? units : std::min(to_unit, units);
+  const double f = static_cast<double>(images) * flops_.range(std::min(from_unit, to), to);
   totals_.decision_flops += f;
   totals_.modeled_s += f / cfg_.profile.train_flops_per_s;
 }
@@ -108,7 +110,7 @@ void Runtime::detect_change() {
     new_classes_freeze_ = new_classes_freeze_ || new_classes_;
     ++totals_.drifts;
     gaps_since_change_ = 0;
-    probe_ = torch::Tensor();
+    probe_ = probe_prefix_ = torch::Tensor();
     probe_prev_.clear();
     pseudo_x_ = pseudo_y_ = torch::Tensor();
   }
@@ -132,7 +134,9 @@ int Runtime::choose_prefix(int round, int epoch) {
   if (measure_next_ && !s.drift && s.round_start) measure_similarity(s);
   measure_peer_signals(s);  // gradient norms, plasticity: only what the freezer needs()
   const auto plan = policy_.freezer->decide(s);
+  const int before = frozen_prefix_;
   frozen_prefix_ = std::clamp(plan.frozen_prefix, 0, working_->num_blocks());
+  if (frozen_prefix_ != before) probe_prefix_ = torch::Tensor();  // other blocks train now
   measure_next_ = plan.measure_similarity;
   round_min_prefix_ = epoch == 0 ? frozen_prefix_ : std::min(round_min_prefix_, frozen_prefix_);
   if (measure_next_ && probe_prev_.empty()) measure_similarity(s);  // the first reference
@@ -144,9 +148,16 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
   if (!probe_.defined() && round_fresh_.defined())
     probe_ = round_fresh_.slice(0, 0, std::min<int64_t>(kProbeSamples, round_fresh_.size(0)));
   if (probe_.defined()) {
-    // Frozen blocks did not change: 1 without a Gram matrix.
-    auto outs = tuning::block_outputs(*working_, probe_, frozen_prefix_);
-    count_decision_pass(probe_.size(0), working_->num_blocks());
+    // Frozen blocks did not change: 1 without a Gram matrix, and their output on the probe is
+    // the one kept at an earlier check while the prefix stayed the same.
+    const int from = probe_prefix_.defined() && probe_prefix_blocks_ == frozen_prefix_ ? frozen_prefix_ : 0;
+    auto outs = tuning::block_outputs(*working_, from > 0 ? probe_prefix_ : probe_, frozen_prefix_, from);
+    count_decision_pass(probe_.size(0), from, working_->num_blocks());
+    if (from > 0 && cfg_.verify_cache) verify_probe_prefix(outs, from);
+    if (from == 0 && frozen_prefix_ > 0) {
+      probe_prefix_ = outs[frozen_prefix_ - 1];
+      probe_prefix_blocks_ = frozen_prefix_;
+    }
     std::vector<torch::Tensor> grams(outs.size());
     for (size_t b = frozen_prefix_; b < outs.size(); ++b) grams[b] = tuning::centered_gram(outs[b]);
     if (probe_prev_.size() == grams.size()) {
@@ -160,6 +171,14 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
   }
   sync_device();
   totals_.similarity_s += meter_->end("similarity").time_s;  // already inside the round's window
+}
+
+// Tests: the outputs computed from the kept prefix output equal a pass from the probe.
+void Runtime::verify_probe_prefix(const std::vector<torch::Tensor>& outs, int from) {
+  const auto full = tuning::block_outputs(*working_, probe_, frozen_prefix_);
+  for (size_t b = from; b < outs.size(); ++b)
+    if (!torch::equal(outs[b], full[b]))
+      throw etuner::Error("CKA probe: block " + std::to_string(b) + "'s output from the kept prefix output differs from a full pass");
 }
 
 }  // namespace etuner::runtime

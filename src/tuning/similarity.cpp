@@ -20,16 +20,13 @@ double linear_cka_gram(const torch::Tensor& k, const torch::Tensor& l) {
   return den > 0 ? num / den : 1.0;  // both constant: nothing changed
 }
 
-std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& probe,
-                                         int frozen_prefix) {
+std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tensor& input,
+                                         int frozen_prefix, int from) {
   torch::NoGradGuard no_grad;
   m.set_training(false);  // BatchNorm must not learn from the probe
-  std::vector<torch::Tensor> out;
-  auto h = probe;
-  for (int b = 0; b < m.num_blocks(); ++b) {
-    h = m.forward_unit(b, h);
-    out.push_back(h);
-  }
+  std::vector<torch::Tensor> out(std::max(0, m.num_blocks()));
+  auto h = input;
+  for (int b = std::max(0, from); b < m.num_blocks(); ++b) out[b] = h = m.forward_unit(b, h);
   apply_plan(m, policy::FreezePlan{frozen_prefix, false, ""});
   return out;
 }
