@@ -24,6 +24,8 @@ import os
 import random
 import sys
 
+from results_table import flops, fmt_ratio
+
 FIRST_SEED = 1000
 
 
@@ -101,15 +103,11 @@ def make(stream_path, out_dir):
         print(path)
 
 
-def flops(p):
-    return p["train_flops"] + p.get("decision_flops", 0)
-
-
 def row(d, base="immediate", policy="etuner"):
     with open(os.path.join(d, "results.json")) as f:
         r = json.load(f)
     b, p = r["policies"][base], r["policies"][policy]
-    ratio = lambda key: f"{p[key] / b[key]:.2f}x" if b[key] else "-"
+    ratio = lambda key: fmt_ratio(p[key], b[key])
     # Measured seconds of runs that share a machine vary more than the targets' margins, and
     # modeled joules follow them; modeled device seconds do not depend on the load.
     met = (p["avg_inference_accuracy"] >= b["avg_inference_accuracy"]
@@ -117,7 +115,7 @@ def row(d, base="immediate", policy="etuner"):
     return (f"| {r['stream']} | {r['spec']['seed']} | {100 * b['avg_inference_accuracy']:.2f}% | "
             f"{100 * (p['avg_inference_accuracy'] - b['avg_inference_accuracy']):+.2f} | "
             f"{ratio('finetune_seconds')} | {ratio('finetune_energy_joules')} | "
-            f"{ratio('modeled_finetune_seconds')} | {flops(p) / flops(b):.2f}x | "
+            f"{ratio('modeled_finetune_seconds')} | {fmt_ratio(flops(p), flops(b))} | "
             f"{p.get('drifts_detected', '-')} | {'yes' if met else 'no'} |")
 
 

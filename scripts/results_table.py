@@ -60,5 +60,6 @@ def table(d):
     print(f"\nScenarios: {', '.join(names)}\n")
 
 
-for d in sys.argv[1:]:
-    table(d)
+if __name__ == "__main__":
+    for d in sys.argv[1:]:
+        table(d)

@@ -247,11 +247,11 @@ class Runtime {
   std::shared_ptr<tuning::ActivationCache> prefix_cache_;
   int64_t next_id_ = 0;  // every labeled or pseudo-labeled sample gets an id on arrival
   std::deque<Pending> pending_;
-  torch::Tensor round_fresh_;
-  // The CKA probe's output of the frozen prefix's last block, kept while the prefix stays as
-  // it was (its blocks do not change): a check then runs only the trainable blocks.
+  torch::Tensor round_fresh_;  // the fresh samples of the round in progress (probe source)
+  // The CKA probe's output of the frozen prefix's last block. Dropped whenever the prefix
+  // changes, so while it is defined the prefix is the one that computed it and its blocks
+  // have not changed: a check then runs only the trainable blocks.
   torch::Tensor probe_prefix_;
-  int probe_prefix_blocks_ = 0;  // the fresh samples of the round in progress (probe source)
   int pending_samples_ = 0;
   int version_ = 0;
   int rounds_ = 0;

@@ -150,14 +150,11 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
   if (probe_.defined()) {
     // Frozen blocks did not change: 1 without a Gram matrix, and their output on the probe is
     // the one kept at an earlier check while the prefix stayed the same.
-    const int from = probe_prefix_.defined() && probe_prefix_blocks_ == frozen_prefix_ ? frozen_prefix_ : 0;
+    const int from = probe_prefix_.defined() ? frozen_prefix_ : 0;
     auto outs = tuning::block_outputs(*working_, from > 0 ? probe_prefix_ : probe_, frozen_prefix_, from);
     count_decision_pass(probe_.size(0), from, working_->num_blocks());
     if (from > 0 && cfg_.verify_cache) verify_probe_prefix(outs, from);
-    if (from == 0 && frozen_prefix_ > 0) {
-      probe_prefix_ = outs[frozen_prefix_ - 1];
-      probe_prefix_blocks_ = frozen_prefix_;
-    }
+    if (from == 0 && frozen_prefix_ > 0) probe_prefix_ = outs[frozen_prefix_ - 1];
     std::vector<torch::Tensor> grams(outs.size());
     for (size_t b = frozen_prefix_; b < outs.size(); ++b) grams[b] = tuning::centered_gram(outs[b]);
     if (probe_prev_.size() == grams.size()) {
