@@ -303,6 +303,16 @@ TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
   EXPECT_GT(imm.totals().train_flops, 0);
 }
 
+// Requests may come before any labeled batch (a deployment starts serving first): their
+// adaptation steps are counted too; the model's FLOPs are profiled from the first input.
+TEST(Runtime, AdaptationBeforeAnyLabeledBatchIsCounted) {
+  auto x = batch(10, 3).first;
+  const double per_image = model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  auto rt = make("etuner");
+  rt.predict(x);  // one adaptation step of bn_chunk (10) images
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 10 * per_image);
+}
+
 // While the frozen prefix stays as it was, its output on the CKA probe cannot change, so a
 // check runs only the trainable blocks (verify_cache recomputes the full pass and throws on
 // any difference); with block 0 frozen, a check costs block 1's forward FLOPs alone.

@@ -205,6 +205,7 @@ class Runtime {
   void note_classes(const torch::Tensor& y);
   void detect_change();
   void adapt_from_requests(const torch::Tensor& x, const Prediction& p);
+  void profile_once(const torch::Tensor& x);
   void refresh_serving();
   void measure_similarity(policy::FreezeSignals& s);
   void verify_probe_prefix(const std::vector<torch::Tensor>& outs, int from);

@@ -51,8 +51,13 @@ void Runtime::sync_device() const {
 
 void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
   replay_.add(x.to(cfg_.device), y.to(cfg_.device), new_ids(x.size(0)));
-  if (flops_.unit_forward_flops.empty())
-    flops_ = model::profile_flops(*working_, x.slice(0, 0, 1).to(cfg_.device));
+  profile_once(x.to(cfg_.device));
+}
+
+// FLOPs per unit and sample, from the first input of any kind (a seed, a labeled batch or a
+// request): every pass is counted from then on.
+void Runtime::profile_once(const torch::Tensor& x) {
+  if (flops_.unit_forward_flops.empty()) flops_ = model::profile_flops(*working_, x.slice(0, 0, 1));
 }
 
 // Requests are answered in order; with label-free adaptation on, in chunks, each answered
@@ -97,8 +102,7 @@ void Runtime::run_request_chunk(const torch::Tensor& images, Prediction& p) {
 
 void Runtime::add_labeled(const torch::Tensor& x, const torch::Tensor& y, double) {
   auto xd = x.to(cfg_.device), yd = y.to(cfg_.device);
-  if (flops_.unit_forward_flops.empty())
-    flops_ = model::profile_flops(*working_, xd.slice(0, 0, 1));
+  profile_once(xd);
   double acc = policy::kUnknown;
   const bool ttt = policy_.scheduler->needs().test_then_train;
   const bool detect = policy_.needs_change_detector();

@@ -37,6 +37,7 @@ void Runtime::adapt_from_requests(const torch::Tensor& x, const Prediction& p) {
     if (bn_waiting_.size(0) >= a.bn_chunk) {
       const auto step = newest(bn_waiting_, a.bn_images);
       tuning::adapt_batchnorm(*serving_, step, a.bn_alpha);
+      profile_once(step);
       count_decision_pass(step.size(0));
       bn_waiting_ = torch::Tensor();
     }

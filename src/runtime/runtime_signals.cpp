@@ -31,7 +31,7 @@ void Runtime::end_decide(double* also_s) {
 // costs at least this much on the device, so the model errs on the side of cheap decisions.
 void Runtime::count_decision_pass(int64_t images, int from_unit, int to_unit) {
   const int units = static_cast<int>(flops_.unit_forward_flops.size());
-  if (units == 0) return;  // no labeled sample yet: nothing profiled the model
+  if (units == 0) return;  // no input seen yet: nothing to count
   const int to = to_unit < 0 ? units : std::min(to_unit, units);
   const double f = static_cast<double>(images) * flops_.range(std::min(from_unit, to), to);
   totals_.decision_flops += f;
