@@ -1,6 +1,6 @@
+// git_describe() is generated at build time (cmake/git_version.cmake).
 #include "etuner/version.h"
 
 namespace etuner {
 std::string version() { return ETUNER_VERSION; }
-std::string git_describe() { return ETUNER_GIT; }
 }  // namespace etuner
