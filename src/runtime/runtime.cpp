@@ -50,8 +50,9 @@ void Runtime::sync_device() const {
 }
 
 void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
-  replay_.add(x.to(cfg_.device), y.to(cfg_.device), new_ids(x.size(0)));
-  profile_once(x.to(cfg_.device));
+  auto xd = x.to(cfg_.device);
+  replay_.add(xd, y.to(cfg_.device), new_ids(x.size(0)));
+  profile_once(xd);
 }
 
 // FLOPs per unit and sample, from the first input of any kind (a seed, a labeled batch or a
