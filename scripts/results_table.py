@@ -17,6 +17,11 @@ def flops(p):
     return p["train_flops"] + p.get("decision_flops", 0)
 
 
+def lag(p):
+    """Labeled samples the answering version had not consumed, per request (since 2026-11-29)."""
+    return f"{p['mean_lag_samples']:.1f}" if "mean_lag_samples" in p else "-"
+
+
 def ordered(r):
     """Policies in the order the command listed them (results.json keeps them sorted)."""
     words = r.get("command", "").split()
@@ -40,8 +45,8 @@ def table(d):
           f"etuner {r['git']}; {r['created_utc']}.\n")
     print(f"Command: `{r['command']}`\n")
     names = [s["name"] for s in r["scenarios"]]
-    print("| policy | avg acc | Δ vs imm (pt) | per-scenario acc (%) | rounds | tune s | × imm | tune J | × imm | energy source | modeled device s × imm | FLOPs × imm | deciding (share of tune s) | samples trained |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| policy | avg acc | Δ vs imm (pt) | per-scenario acc (%) | rounds | tune s | × imm | tune J | × imm | energy source | modeled device s × imm | FLOPs × imm | deciding (share of tune s) | samples trained | mean lag (labeled samples) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = lambda key: imm[key] if imm else 0
     for name in ordered(r):
         p = ps[name]
@@ -56,7 +61,7 @@ def table(d):
               f"{tune_s:.1f} | {fmt_ratio(tune_s, base('finetune_seconds'))} | "
               f"{p['finetune_energy_joules']:.0f} | {fmt_ratio(p['finetune_energy_joules'], base('finetune_energy_joules'))} | "
               f"{p['energy_source']} | {fmt_ratio(p['modeled_finetune_seconds'], base('modeled_finetune_seconds'))} | "
-              f"{fmt_ratio(flops(p), flops(imm) if imm else 0)} | {share} | {p['samples_trained']} |")
+              f"{fmt_ratio(flops(p), flops(imm) if imm else 0)} | {share} | {p['samples_trained']} | {lag(p)} |")
     print(f"\nScenarios: {', '.join(names)}\n")
 
 

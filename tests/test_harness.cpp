@@ -66,6 +66,10 @@ TEST(Bench, WritesTheResultsSchemaForEveryPolicy) {
   EXPECT_EQ(j["policies"]["immediate"]["rounds"], 6);
   EXPECT_EQ(j["policies"]["never"]["rounds"], 0);
   EXPECT_EQ(j["policies"]["never"]["finetune_seconds"], 0.0);
+  // Requests of gap j come before batch j: never lags 16 x j samples there, mean 16 x 2.5;
+  // immediate (instant protocol) has trained every batch before the next gap.
+  EXPECT_EQ(j["policies"]["never"]["mean_lag_samples"], 40.0);
+  EXPECT_EQ(j["policies"]["immediate"]["mean_lag_samples"], 0.0);
   // samples = (16 fresh + 16 replay) x 2 epochs x 6 rounds
   EXPECT_EQ(j["policies"]["immediate"]["samples_trained"], 384);
   EXPECT_EQ(lines(r.dir + "/requests.csv"), 1u + 2 * 30);

@@ -86,6 +86,33 @@ TEST(Runtime, RealtimeQueuesBatchesWhileTheDeviceIsBusy) {
   EXPECT_TRUE(rt.advance(r->end_s).has_value());
 }
 
+TEST(Runtime, LagCountsLabeledSamplesTheAnsweringVersionHasNotConsumed) {
+  auto rt = make("immediate", "realtime");
+  auto [x, y] = batch(8, 1);
+  EXPECT_EQ(rt.predict(x).lag_samples, 0);
+  rt.add_labeled(x, y, 10.0);
+  auto first = rt.advance(10.0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(rt.predict(x).lag_samples, 8);  // training: version 0 has not seen the batch
+  rt.add_labeled(x, y, 10.0 + first->modeled_s / 2);
+  EXPECT_EQ(rt.predict(x).lag_samples, 16);
+  auto second = rt.advance(first->end_s);  // version 1 deploys, the queued batch starts
+  ASSERT_TRUE(second);
+  EXPECT_EQ(rt.predict(x).lag_samples, 8);
+  rt.advance(second->end_s);
+  EXPECT_EQ(rt.predict(x).lag_samples, 0);
+}
+
+TEST(Runtime, NeverLagsByEverythingThatArrived) {
+  auto rt = make("never");
+  for (int b = 1; b <= 3; ++b) {
+    auto [x, y] = batch(8, b);
+    rt.add_labeled(x, y, b * 10.0);
+    rt.advance(b * 10.0);
+    EXPECT_EQ(rt.predict(x).lag_samples, 8 * b);
+  }
+}
+
 // The fast path across rounds: with one epoch per round nothing repeats within a round, so
 // every cache hit is a replayed sample whose frozen-prefix output an earlier round cached.
 // Every hit is checked against a recomputation (verify_cache), and the run must end where

@@ -47,6 +47,10 @@ struct Prediction {
   torch::Tensor labels;      // int64 [N]
   torch::Tensor confidence;  // float [N], max softmax probability
   int version = 0;
+  // Labeled samples that had arrived when these requests were answered and that the answering
+  // version had not consumed (trained on, or retired untrained by its round's decision).
+  // Pending data is consumed oldest first, so this is how far the version lags the labels.
+  int64_t lag_samples = 0;
 };
 
 struct RoundRecord {
@@ -259,6 +263,9 @@ class Runtime {
   double last_round_end_s_ = 0;
   int requests_since_round_ = 0;
   int64_t seen_samples_ = 0;
+  // Labeled samples consumed (taken or dropped) so far, by the staged version's round, and by
+  // the round of the version answering now: Prediction::lag_samples.
+  int64_t consumed_samples_ = 0, next_consumed_ = 0, serving_consumed_ = 0;
   std::vector<bool> seen_class_;
   bool new_classes_ = false;
   bool label_space_grew_ = false;

@@ -37,7 +37,7 @@ void answer(runtime::Runtime& rt, const stream::Timeline& tl, size_t i, size_t j
   for (int k = 0; k < n; ++k) {
     const auto& e = tl.events[i + k];
     run.answers.push_back({e.index, e.time_s, e.scenario, static_cast<int>(truth[e.index]),
-                           static_cast<int>(labels[k]), confidence[k], p.version});
+                           static_cast<int>(labels[k]), confidence[k], p.version, p.lag_samples});
   }
 }
 

@@ -15,6 +15,7 @@ struct Answer {
   int prediction = 0;
   double confidence = 0;
   int version = 0;
+  int64_t lag_samples = 0;  // labeled samples the answering version had not consumed yet
 };
 
 struct PolicyRun {

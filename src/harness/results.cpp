@@ -47,6 +47,15 @@ std::vector<double> per_scenario_accuracy(const PolicyRun& run, size_t scenarios
   return out;
 }
 
+// How far behind the labels the answering versions were, averaged over requests: staleness
+// in data, the cost of training late (realtime) or of not training (lazy schedulers).
+double mean_lag_samples(const PolicyRun& run) {
+  if (run.answers.empty()) return 0;
+  double lag = 0;
+  for (const auto& a : run.answers) lag += static_cast<double>(a.lag_samples);
+  return lag / run.answers.size();
+}
+
 double average_accuracy(const PolicyRun& run) {
   if (run.answers.empty()) return 0;
   double c = 0;
@@ -68,6 +77,7 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
   const auto& t = run.totals;
   return {{"avg_inference_accuracy", average_accuracy(run)},
           {"per_scenario_accuracy", per_scenario_accuracy(run, spec.scenarios.size())},
+          {"mean_lag_samples", mean_lag_samples(run)},
           {"finetune_seconds", t.finetune_s},
           {"modeled_finetune_seconds", t.modeled_s},
           {"finetune_energy_joules", t.finetune_j},
@@ -120,12 +130,12 @@ nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeli
 void write_requests_csv(const std::string& path, const std::vector<PolicyRun>& runs) {
   std::ofstream out(path);
   if (!out) throw IoError(path + ": cannot write");
-  out << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version\n";
+  out << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version,lag_samples\n";
   for (const auto& r : runs)
     for (const auto& a : r.answers)
       out << r.name << "," << a.request << "," << a.time_s << "," << a.scenario << "," << a.label
           << "," << a.prediction << "," << (a.prediction == a.label) << "," << a.confidence << ","
-          << a.version << "\n";
+          << a.version << "," << a.lag_samples << "\n";
 }
 
 void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& runs) {

@@ -90,6 +90,8 @@ std::vector<Column> detail_columns() {
   c.push_back({"train FLOPs", "train_flops", [](const json& s) { return cell_si(s, "train_flops"); }});
   c.push_back({"decision FLOPs", "decision_flops: forward passes run to decide (test-then-train, probes, BatchNorm adaptation)",
                [](const json& s) { return cell_si(s, "decision_flops"); }});
+  c.push_back({"mean lag", "mean_lag_samples: labeled samples that had arrived and that the answering version had not consumed, per request",
+               [](const json& s) { return cell_number(s, "mean_lag_samples", 1); }});
   c.push_back({"peak RSS MB", "peak_rss_mb", [](const json& s) { return cell_number(s, "peak_rss_mb", 0); }});
   c.push_back({"decision s", "decision_seconds: time spent in policy decisions",
                [](const json& s) { return cell_number(s, "decision_seconds", 2); }});

@@ -81,6 +81,7 @@ Prediction Runtime::predict(const torch::Tensor& images) {
   p.labels = labels.empty() ? torch::empty({0}, torch::kLong) : torch::cat(labels);
   p.confidence = conf.empty() ? torch::empty({0}) : torch::cat(conf);
   p.version = version_;
+  p.lag_samples = seen_samples_ - serving_consumed_;
   requests_since_round_ += static_cast<int>(images.size(0));
   return p;
 }
@@ -144,6 +145,7 @@ void Runtime::deploy_if_ready(double now_s) {
   deployed_ = std::move(next_);
   next_.reset();
   ++version_;
+  serving_consumed_ = next_consumed_;
   refresh_serving();
 }
 
@@ -182,6 +184,7 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
     auto b = pending_.front();
     pending_.pop_front();
     pending_samples_ -= static_cast<int>(b.x.size(0));
+    consumed_samples_ += b.x.size(0);
     if (dropped < drop) {
       dropped += static_cast<int>(b.x.size(0));
       replay_.add(b.x, b.y, b.first_id);
@@ -262,6 +265,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
     if (!cfg_.checkpoint_dir.empty())
       tuning::save_checkpoint(cfg_.checkpoint_dir, *working_, *optimizer_);
     next_ = snapshot(*working_);
+    next_consumed_ = consumed_samples_;
   }
   r.modeled_s = cfg_.profile.round_seconds(r.steps, r.train_flops);
   const double duration = cfg_.mode == "realtime" ? r.modeled_s : 0.0;
