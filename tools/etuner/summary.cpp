@@ -50,24 +50,27 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
   out << fmt::format("stream {} | model {} | protocol {} | device profile {}\n",
                      r["stream"].get<std::string>(), r["model"].get<std::string>(),
                      r["protocol"].get<std::string>(), r["device_profile"].get<std::string>());
-  out << fmt::format("{:<14} {:>8} {:>7} {:>10} {:>7} {:>11} {:>7} {:>9} {:>9} {:>8}\n",
+  out << fmt::format("{:<14} {:>8} {:>7} {:>10} {:>7} {:>11} {:>7} {:>9} {:>9} {:>8} {:>7}\n",
                      "policy", "accuracy", "rounds", "tune s", "vs imm", "tune J", "vs imm",
-                     "source", "modeled s", "samples");
+                     "source", "modeled s", "samples", "lag");
   for (auto it = ps.begin(); it != ps.end(); ++it) {
     const auto& p = it.value();
-    out << fmt::format("{:<14} {:>7.2f}% {:>7} {:>10.2f} {:>7} {:>11.1f} {:>7} {:>9} {:>9} {:>8}\n",
+    out << fmt::format("{:<14} {:>7.2f}% {:>7} {:>10.2f} {:>7} {:>11.1f} {:>7} {:>9} {:>9} {:>8} {:>7.1f}\n",
                        it.key(), 100 * p["avg_inference_accuracy"].get<double>(),
                        p["rounds"].get<int>(), p["finetune_seconds"].get<double>(),
                        ratio(p, base, "finetune_seconds"), p["finetune_energy_joules"].get<double>(),
                        ratio(p, base, "finetune_energy_joules"),
                        p["energy_source"].get<std::string>(),
-                       ratio(p, base, "modeled_finetune_seconds"), p["samples_trained"].get<int64_t>());
+                       ratio(p, base, "modeled_finetune_seconds"), p["samples_trained"].get<int64_t>(),
+                       p["mean_lag_samples"].get<double>());
   }
   // Measured seconds move with the machine's load; the modeled ones depend on the work alone.
   if (base)
     out << fmt::format("modeled s: fine-tuning work (rounds and decision passes) in seconds of "
                        "the {} profile, vs immediate\n",
                        r["device_profile"].get<std::string>());
+  out << "lag: labeled samples that had arrived and the answering version had not consumed, "
+         "mean over requests\n";
 }
 
 }  // namespace etuner::cli
