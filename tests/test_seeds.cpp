@@ -146,6 +146,9 @@ TEST(Seeds, DeltasAndRatiosAgainstTheBaseline) {
   EXPECT_EQ(delta["ci95"].size(), 2u);
   EXPECT_EQ(never["ratio_vs_baseline"]["train_flops"]["per_seed"], json({0.0, 0.0}));
   EXPECT_EQ(never["energy_source"], "modeled");
+  // The tiny stream's never lags 16 x 2.5 samples on every timeline (test_harness.cpp).
+  EXPECT_EQ(never["mean_lag_samples"]["per_seed"], json({40.0, 40.0}));
+  EXPECT_EQ(never["mean_lag_samples"]["mean"], 40.0);
 }
 
 TEST(Seeds, OneSeedAndAnIdleBaselineGiveNulls) {

@@ -65,6 +65,8 @@ nlohmann::json policy_over_seeds(const std::vector<nlohmann::json>& runs, const 
   const auto acc = over_seeds(runs, policy, "avg_inference_accuracy");
   nlohmann::json j;
   j["avg_inference_accuracy"] = {{"per_seed", acc}, {"mean", mean_of(acc)}};
+  const auto lag = over_seeds(runs, policy, "mean_lag_samples");
+  j["mean_lag_samples"] = {{"per_seed", lag}, {"mean", mean_of(lag)}};
   j["delta_vs_baseline_pp"] =
       delta_json(paired_delta(over_seeds(runs, policy, "avg_inference_accuracy", 100),
                               over_seeds(runs, baseline, "avg_inference_accuracy", 100)));

@@ -30,18 +30,21 @@ void print_seeds_summary(const nlohmann::json& s, std::ostream& out) {
                      "(pretrain seed {})\n",
                      s["stream"].get<std::string>(), s["seeds"].dump(),
                      s["baseline"].get<std::string>(), s["pretrain_seed"].get<int64_t>());
-  out << fmt::format("{:<14} {:>8} {:>18} {:>7} {:>7} {:>9} {:>9}\n", "policy", "mean acc",
-                     "vs base pp (95%)", "tune s", "tune J", "modeled s", "source");
+  out << fmt::format("{:<14} {:>8} {:>18} {:>7} {:>7} {:>9} {:>9} {:>7}\n", "policy", "mean acc",
+                     "vs base pp (95%)", "tune s", "tune J", "modeled s", "source", "lag");
   for (auto it = s["policies"].begin(); it != s["policies"].end(); ++it) {
     const auto& p = it.value();
     const auto& r = p["ratio_vs_baseline"];
-    out << fmt::format("{:<14} {:>7.2f}% {:>18} {:>7} {:>7} {:>9} {:>9}\n", it.key(),
+    out << fmt::format("{:<14} {:>7.2f}% {:>18} {:>7} {:>7} {:>9} {:>9} {:>7.1f}\n", it.key(),
                        100 * p["avg_inference_accuracy"]["mean"].get<double>(),
                        mean_delta(p["delta_vs_baseline_pp"]), mean_ratio(r, "finetune_seconds"),
                        mean_ratio(r, "finetune_energy_joules"),
                        mean_ratio(r, "modeled_finetune_seconds"),
-                       p["energy_source"].get<std::string>());
+                       p["energy_source"].get<std::string>(),
+                       p["mean_lag_samples"]["mean"].get<double>());
   }
+  out << "lag: labeled samples that had arrived and the answering version had not consumed, "
+         "mean over requests and seeds\n";
 }
 
 void print_summary(const nlohmann::json& r, std::ostream& out) {
