@@ -263,9 +263,9 @@ class Runtime {
   double last_round_end_s_ = 0;
   int requests_since_round_ = 0;
   int64_t seen_samples_ = 0;
-  // Labeled samples consumed (taken or dropped) so far, by the staged version's round, and by
-  // the round of the version answering now: Prediction::lag_samples.
-  int64_t consumed_samples_ = 0, next_consumed_ = 0, serving_consumed_ = 0;
+  // Labeled samples consumed (taken or dropped: seen_samples_ - pending_samples_) when the
+  // staged version's round started, and when the answering version's did: lag_samples.
+  int64_t next_consumed_ = 0, serving_consumed_ = 0;
   std::vector<bool> seen_class_;
   bool new_classes_ = false;
   bool label_space_grew_ = false;

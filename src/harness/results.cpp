@@ -47,20 +47,22 @@ std::vector<double> per_scenario_accuracy(const PolicyRun& run, size_t scenarios
   return out;
 }
 
-// How far behind the labels the answering versions were, averaged over requests: staleness
-// in data, the cost of training late (realtime) or of not training (lazy schedulers).
-double mean_lag_samples(const PolicyRun& run) {
+template <typename F>
+double mean_over_answers(const PolicyRun& run, F value) {
   if (run.answers.empty()) return 0;
-  double lag = 0;
-  for (const auto& a : run.answers) lag += static_cast<double>(a.lag_samples);
-  return lag / run.answers.size();
+  double sum = 0;
+  for (const auto& a : run.answers) sum += value(a);
+  return sum / run.answers.size();
 }
 
 double average_accuracy(const PolicyRun& run) {
-  if (run.answers.empty()) return 0;
-  double c = 0;
-  for (const auto& a : run.answers) c += a.prediction == a.label;
-  return c / run.answers.size();
+  return mean_over_answers(run, [](const Answer& a) { return a.prediction == a.label ? 1.0 : 0.0; });
+}
+
+// How far behind the labels the answering versions were, averaged over requests: staleness
+// in data, the cost of training late (realtime) or of not training (lazy schedulers).
+double mean_lag_samples(const PolicyRun& run) {
+  return mean_over_answers(run, [](const Answer& a) { return static_cast<double>(a.lag_samples); });
 }
 
 // Realtime runs have idle stream time between rounds; instant runs have none by definition.

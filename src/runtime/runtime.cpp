@@ -184,7 +184,6 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
     auto b = pending_.front();
     pending_.pop_front();
     pending_samples_ -= static_cast<int>(b.x.size(0));
-    consumed_samples_ += b.x.size(0);
     if (dropped < drop) {
       dropped += static_cast<int>(b.x.size(0));
       replay_.add(b.x, b.y, b.first_id);
@@ -265,7 +264,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
     if (!cfg_.checkpoint_dir.empty())
       tuning::save_checkpoint(cfg_.checkpoint_dir, *working_, *optimizer_);
     next_ = snapshot(*working_);
-    next_consumed_ = consumed_samples_;
+    next_consumed_ = seen_samples_ - pending_samples_;
   }
   r.modeled_s = cfg_.profile.round_seconds(r.steps, r.train_flops);
   const double duration = cfg_.mode == "realtime" ? r.modeled_s : 0.0;

@@ -5,6 +5,10 @@
 namespace etuner::cli {
 namespace {
 
+constexpr const char* kLagLegend =
+    "lag: labeled samples that had arrived and the answering version had not consumed, "
+    "mean over requests";
+
 std::string ratio(const nlohmann::json& p, const nlohmann::json* base, const char* key) {
   if (!base || (*base)[key].get<double>() <= 0) return "-";
   return fmt::format("{:.2f}x", p[key].get<double>() / (*base)[key].get<double>());
@@ -43,8 +47,7 @@ void print_seeds_summary(const nlohmann::json& s, std::ostream& out) {
                        p["energy_source"].get<std::string>(),
                        p["mean_lag_samples"]["mean"].get<double>());
   }
-  out << "lag: labeled samples that had arrived and the answering version had not consumed, "
-         "mean over requests and seeds\n";
+  out << kLagLegend << " and seeds\n";
 }
 
 void print_summary(const nlohmann::json& r, std::ostream& out) {
@@ -72,8 +75,7 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
     out << fmt::format("modeled s: fine-tuning work (rounds and decision passes) in seconds of "
                        "the {} profile, vs immediate\n",
                        r["device_profile"].get<std::string>());
-  out << "lag: labeled samples that had arrived and the answering version had not consumed, "
-         "mean over requests\n";
+  out << kLagLegend << "\n";
 }
 
 }  // namespace etuner::cli
