@@ -1,6 +1,9 @@
 // The runtime: versions, rounds, the realtime protocol's staleness, discarding bad rounds.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "etuner/freeze.h"
 #include "etuner/runtime.h"
 
 using namespace etuner;
@@ -364,4 +367,46 @@ TEST(Runtime, CkaChecksRunOnlyTheTrainableBlocksWhileThePrefixStaysFrozen) {
   EXPECT_GT(before, 0);
   run_batches(6, 10);  // one check per round, on the 8-sample probe
   EXPECT_DOUBLE_EQ(rt.totals().decision_flops - before, 4 * 8 * flops.range(1, 2));
+}
+
+namespace {
+
+// Trains on every batch and keeps the signals it was shown.
+struct RecordingScheduler final : policy::Scheduler {
+  std::vector<policy::ScheduleSignals>* seen;
+  explicit RecordingScheduler(std::vector<policy::ScheduleSignals>* s) : seen(s) {}
+  policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
+    seen->push_back(s);
+    policy::RoundDecision d;
+    d.run = true;
+    return d;
+  }
+  policy::SignalNeeds needs() const override { return {true, true, false}; }
+};
+
+}  // namespace
+
+// The held-out gain of a round compares two test-then-train accuracies, the round's own
+// batches before it and the next batch after it; its standard error is the binomial one of
+// that difference, so a scheduler can tell learning from noise.
+TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
+  std::vector<policy::ScheduleSignals> seen;
+  policy::Policy p;
+  p.name = "recording";
+  p.scheduler = std::make_unique<RecordingScheduler>(&seen);
+  p.freezer = freeze::registry().make("none", {});
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}), std::move(p), config("instant"),
+                      meter::make_modeled(device_profile("cpu-2core")));
+  for (int b = 0; b < 2; ++b) {
+    auto [x, y] = batch(b == 0 ? 8 : 12, b);
+    rt.add_labeled(x, y, b * 10.0);
+    ASSERT_TRUE(rt.advance(b * 10.0));
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(std::isnan(seen[0].last_round_gain_se));  // no round has answered yet
+  const double before = seen[0].newest_batch_accuracy, after = seen[1].newest_batch_accuracy;
+  EXPECT_DOUBLE_EQ(seen[1].last_round_gain, after - before);
+  EXPECT_DOUBLE_EQ(seen[1].last_round_gain_se,
+                   std::sqrt(before * (1 - before) / 8 + after * (1 - after) / 12));
 }

@@ -54,6 +54,9 @@ struct ScheduleSignals {
   double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
   double last_round_gain = kUnknown;        // held-out accuracy after minus before the last round
+  // Standard error of that gain: two accuracies on a few dozen samples each (binomial), so a
+  // gain of a few points is often noise.
+  double last_round_gain_se = kUnknown;
   int oracle_scenario = -1;  // the true scenario index; only oracle-style peers may read it
   std::vector<ProfileResult> profile;  // trials the last decision asked for (else empty)
 };

@@ -214,7 +214,8 @@ class Runtime {
   void measure_similarity(policy::FreezeSignals& s);
   void verify_probe_prefix(const std::vector<torch::Tensor>& outs, int from);
   std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
-  double pending_accuracy(int take, int drop) const;
+  // Mean test-then-train accuracy of the batches a round will train on, and over how many samples.
+  std::pair<double, int> pending_accuracy(int take, int drop) const;
   void begin_decide();
   void end_decide(double* also_s = nullptr);
   // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
@@ -280,9 +281,11 @@ class Runtime {
   // Held-out gain: test-then-train accuracy of the batches a round trained on (before it) and
   // of the first batch after it, i.e. on data neither version trained on.
   double round_before_acc_ = policy::kUnknown;
+  int round_before_n_ = 0;  // samples behind round_before_acc_
   bool gain_open_ = false;
   int gain_version_ = 0;  // the version the open gain measures
   double last_gain_ = policy::kUnknown;
+  double last_gain_se_ = policy::kUnknown;
   // Similarity probe: fixed recent samples, and the block outputs at the previous check.
   torch::Tensor probe_;
   std::vector<torch::Tensor> probe_prev_;  // centered Gram matrix per block at the last check

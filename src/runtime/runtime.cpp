@@ -132,6 +132,7 @@ policy::ScheduleSignals Runtime::signals(double now_s, int oracle_scenario) cons
   s.recent_accuracy = recent_accuracy_;
   s.drift = drift_sched_;
   s.last_round_gain = last_gain_;
+  s.last_round_gain_se = last_gain_se_;
   s.oracle_scenario = oracle_scenario;
   return s;
 }
@@ -200,7 +201,7 @@ std::pair<torch::Tensor, torch::Tensor> Runtime::take_pending(int take, int drop
 
 RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   meter_->begin("round");
-  const double before_acc = pending_accuracy(d.take_samples, d.drop_samples);
+  const auto [before_acc, before_n] = pending_accuracy(d.take_samples, d.drop_samples);
   int64_t fresh_id = -1;
   auto [fx, fy] = take_pending(d.take_samples, d.drop_samples, &fresh_id);
   round_fresh_ = fx;
@@ -275,6 +276,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   requests_since_round_ = 0;
   drift_sched_ = false;
   round_before_acc_ = before_acc;
+  round_before_n_ = before_n;
   gain_open_ = !r.discarded;
   gain_version_ = version_ + 1;
   round_fresh_ = torch::Tensor();

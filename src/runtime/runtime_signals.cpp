@@ -14,6 +14,12 @@ namespace {
 constexpr int kProbeSamples = 32;        // CKA probe: enough for a stable n x n Gram matrix
 constexpr double kLabelDropChange = 0.3;  // test-then-train accuracy drop read as a change
 
+// Standard error of the difference of two accuracies measured on n1 and n2 samples (binomial).
+double gain_standard_error(double p1, int n1, double p2, int64_t n2) {
+  if (std::isnan(p1) || n1 <= 0 || n2 <= 0) return policy::kUnknown;
+  return std::sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / static_cast<double>(n2));
+}
+
 }  // namespace
 
 void Runtime::begin_decide() { meter_->begin("decide"); }
@@ -48,6 +54,7 @@ double Runtime::observe_batch(const torch::Tensor& x, const torch::Tensor& y) {
   recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
   if (gain_open_ && version_ >= gain_version_) {
     last_gain_ = acc - round_before_acc_;
+    last_gain_se_ = gain_standard_error(round_before_acc_, round_before_n_, acc, x.size(0));
     gain_open_ = false;
   }
   end_decide();
@@ -71,8 +78,9 @@ void Runtime::note_classes(const torch::Tensor& y) {
   end_decide();
 }
 
-// Mean test-then-train accuracy of the batches a round will train on (oldest first).
-double Runtime::pending_accuracy(int take, int drop) const {
+// Mean test-then-train accuracy of the batches a round will train on (oldest first), and the
+// number of samples it was measured on.
+std::pair<double, int> Runtime::pending_accuracy(int take, int drop) const {
   double sum = 0;
   int n = 0, skipped = 0, used = 0;
   const int want = take > 0 ? take : pending_samples_ - drop;
@@ -89,7 +97,7 @@ double Runtime::pending_accuracy(int take, int drop) const {
       n += rows;
     }
   }
-  return n ? sum / n : policy::kUnknown;
+  return {n ? sum / n : policy::kUnknown, n};
 }
 
 // At the end of every request gap: a change from the requests' inputs, new class ids, or a

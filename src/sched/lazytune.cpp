@@ -1,6 +1,6 @@
 // lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
-// last round taught the model little (held-out gain below `min_gain`) and halves when it
-// taught a lot. A detected scenario change (label-free from requests, or from labels) makes
+// last round taught the model little (held-out gain below `min_gain`, or within the noise of
+// measuring it) and halves when it taught measurably. A detected scenario change (label-free from requests, or from labels) makes
 // it eager: a prompt round at the stream's full epochs, then `eager_rounds` more (optionally
 // more still while each round keeps teaching, up to `max_eager` rounds in all; off by
 // default, see docs/algorithms.md). Outside
@@ -23,6 +23,7 @@ struct LazyParams {
   int max_eager = 0;         // most rounds of a change's eager phase while rounds keep teaching (0 = off)
   int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
+  double gain_z = 2;         // ...and a gain counts only beyond this many standard errors (0 = off)
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
   double replay_per_fresh = 2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
 };
@@ -36,6 +37,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.max_eager = f.get("max_eager", p.max_eager);
   p.settled_epochs = f.get("settled_epochs", p.settled_epochs);
   p.min_gain = f.get("min_gain", p.min_gain);
+  p.gain_z = f.get("gain_z", p.gain_z);
   p.surprise = f.get("surprise", p.surprise);
   p.replay_per_fresh = f.get("replay_per_fresh", p.replay_per_fresh);
   f.finish();  // unknown parameters are errors that list the valid ones
@@ -76,7 +78,7 @@ class LazyTune final : public policy::Scheduler {
     if (p_.max_eager <= 0 || eager_run_ < 0) return false;  // off: the gain is the merge rule's
     if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return false;  // no news yet
     gain_round_ = s.rounds_run;
-    if (eager_run_ < p_.max_eager && s.last_round_gain >= p_.min_gain) return true;
+    if (eager_run_ < p_.max_eager && taught(s)) return true;
     eager_run_ = -1;
     return false;
   }
@@ -103,8 +105,16 @@ class LazyTune final : public policy::Scheduler {
   void adapt_merge(const policy::ScheduleSignals& s) {
     if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return;
     gain_round_ = s.rounds_run;
-    merge_ = s.last_round_gain < p_.min_gain ? std::min(merge_ * 2, p_.max_merge)
-                                             : std::max(merge_ / 2, 1);
+    merge_ = taught(s) ? std::max(merge_ / 2, 1) : std::min(merge_ * 2, p_.max_merge);
+  }
+
+  // The last round taught the model something: its held-out gain is at least `min_gain` and
+  // beyond the noise of measuring it. Both accuracies come from a few dozen samples (a
+  // 32-sample accuracy near 50% has a standard error of 9 points), so a gain of a few points
+  // is as likely noise as learning, and reading it as learning halved the merge at random.
+  bool taught(const policy::ScheduleSignals& s) const {
+    const double noise = std::isnan(s.last_round_gain_se) ? 0 : p_.gain_z * s.last_round_gain_se;
+    return s.last_round_gain >= std::max(p_.min_gain, noise);
   }
 
   // merge_after > 0 sets the merge factor for the rounds that follow; otherwise unchanged.
