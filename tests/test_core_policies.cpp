@@ -121,8 +121,8 @@ TEST(LazyTune, MergeDoublesWhileHeldOutGainIsSmallAndHalvesWhenLarge) {
   EXPECT_TRUE(s->decide(big).run);
 }
 
-TEST(LazyTune, AGainWithinItsNoiseDoesNotMakeItEager) {
-  auto s = sched::registry().make("lazytune", {{"max_merge", 4}});
+TEST(LazyTune, WithGainZAGainWithinItsNoiseDoesNotMakeItEager) {
+  auto s = sched::registry().make("lazytune", {{"max_merge", 4}, {"gain_z", 2}});
   auto sig = pending(2, 1);
   sig.last_round_gain = 0.10;    // ten points, but two standard errors are 18:
   sig.last_round_gain_se = 0.09;  // not evidence of learning, merge 2 -> 4
@@ -131,8 +131,8 @@ TEST(LazyTune, AGainWithinItsNoiseDoesNotMakeItEager) {
   clear.last_round_gain = 0.20;  // beyond two standard errors: the round taught, 4 -> 2
   clear.last_round_gain_se = 0.09;
   EXPECT_TRUE(s->decide(clear).run);
-  auto off = sched::registry().make("lazytune", {{"max_merge", 4}, {"gain_z", 0}});
-  EXPECT_TRUE(off->decide(sig).run);  // gain_z 0: min_gain alone, as before (2 pending, merge 2 -> 1)
+  auto off = sched::registry().make("lazytune", {{"max_merge", 4}});
+  EXPECT_TRUE(off->decide(sig).run);  // by default min_gain alone reads it: merge 2 -> 1
 }
 
 TEST(LazyTune, ByDefaultMergesAtMostTwoBatches) {

@@ -1,6 +1,6 @@
 // lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
-// last round taught the model little (held-out gain below `min_gain`, or within the noise of
-// measuring it) and halves when it taught measurably. A detected scenario change (label-free from requests, or from labels) makes
+// last round taught the model little (held-out gain below `min_gain`; optionally also within
+// `gain_z` standard errors of zero) and halves when it taught a lot. A detected scenario change (label-free from requests, or from labels) makes
 // it eager: a prompt round at the stream's full epochs, then `eager_rounds` more (optionally
 // more still while each round keeps teaching, up to `max_eager` rounds in all; off by
 // default, see docs/algorithms.md). Outside
@@ -23,7 +23,7 @@ struct LazyParams {
   int max_eager = 0;         // most rounds of a change's eager phase while rounds keep teaching (0 = off)
   int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
-  double gain_z = 2;         // ...and a gain counts only beyond this many standard errors (0 = off)
+  double gain_z = 0;         // ...and beyond this many standard errors (0 = off; see docs)
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
   double replay_per_fresh = 2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
 };
@@ -108,10 +108,11 @@ class LazyTune final : public policy::Scheduler {
     merge_ = taught(s) ? std::max(merge_ / 2, 1) : std::min(merge_ * 2, p_.max_merge);
   }
 
-  // The last round taught the model something: its held-out gain is at least `min_gain` and
-  // beyond the noise of measuring it. Both accuracies come from a few dozen samples (a
-  // 32-sample accuracy near 50% has a standard error of 9 points), so a gain of a few points
-  // is as likely noise as learning, and reading it as learning halved the merge at random.
+  // The last round taught the model something: its held-out gain is at least `min_gain` and,
+  // with `gain_z` > 0, beyond that many standard errors. Both accuracies come from a few
+  // dozen samples (a 32-sample accuracy near 50% has a standard error of 9 points), so a gain
+  // of a few points is as likely noise as learning. Off by default: on the tuning timelines
+  // reading the noise changed accuracy by +0.1 points on average (docs/algorithms.md).
   bool taught(const policy::ScheduleSignals& s) const {
     const double noise = std::isnan(s.last_round_gain_se) ? 0 : p_.gain_z * s.last_round_gain_se;
     return s.last_round_gain >= std::max(p_.min_gain, noise);
