@@ -1,10 +1,10 @@
 // lazytune: when to tune and how much. Rounds merge k pending batches; k doubles while the
 // last round taught the model little (held-out gain below `min_gain`; optionally also within
-// `gain_z` standard errors of zero) and halves when it taught a lot. A detected scenario change (label-free from requests, or from labels) makes
-// it eager: a prompt round at the stream's full epochs, then `eager_rounds` more (optionally
-// more still while each round keeps teaching, up to `max_eager` rounds in all; off by
-// default, see docs/algorithms.md). Outside
-// the eager phase a round trains `settled_epochs` epochs: merged data from a converged
+// `gain_z` standard errors of zero) and halves when it taught a lot. A detected scenario
+// change (label-free from requests, or from labels) makes it eager: a prompt round at the
+// stream's full epochs, then `eager_rounds` more (optionally more still while each round
+// keeps teaching, up to `max_eager` rounds in all; off by default, see docs/algorithms.md).
+// Outside the eager phase a round trains `settled_epochs` epochs: merged data from a converged
 // scenario teaches little per pass, and the step budget is where the savings come from.
 // docs/algorithms.md has every rule and default and why.
 #include <algorithm>
@@ -23,7 +23,7 @@ struct LazyParams {
   int max_eager = 0;         // most rounds of a change's eager phase while rounds keep teaching (0 = off)
   int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
   double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
-  double gain_z = 0;         // ...and beyond this many standard errors (0 = off; see docs)
+  double gain_z = 0;         // a gain must also exceed this many of its standard errors (0 = off)
   double surprise = 0.15;    // newest batch this far below the running accuracy: train now
   double replay_per_fresh = 2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
 };
