@@ -22,16 +22,21 @@ runtime::RuntimeConfig config(const std::string& mode) {
   return c;
 }
 
-runtime::Runtime make(const std::string& policy, const std::string& mode = "instant",
-                      const nlohmann::json& params = nlohmann::json::object(),
+runtime::Runtime make(policy::Policy policy, const std::string& mode = "instant",
                       double cache_mb = 256) {
   torch::manual_seed(0);
   auto m = model::make("tiny", {1, 12, 12, 10});
   auto c = config(mode);
   c.cache_mb = cache_mb;
   c.verify_cache = cache_mb > 0;
-  return runtime::Runtime(std::move(m), policy::make(policy, params), c,
+  return runtime::Runtime(std::move(m), std::move(policy), c,
                           meter::make_modeled(device_profile("cpu-2core")));
+}
+
+runtime::Runtime make(const std::string& policy, const std::string& mode = "instant",
+                      const nlohmann::json& params = nlohmann::json::object(),
+                      double cache_mb = 256) {
+  return make(policy::make(policy, params), mode, cache_mb);
 }
 
 std::pair<torch::Tensor, torch::Tensor> batch(int n, int seed) {
@@ -395,9 +400,7 @@ TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
   p.name = "recording";
   p.scheduler = std::make_unique<RecordingScheduler>(&seen);
   p.freezer = freeze::registry().make("none", {});
-  torch::manual_seed(0);
-  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}), std::move(p), config("instant"),
-                      meter::make_modeled(device_profile("cpu-2core")));
+  auto rt = make(std::move(p));
   for (int b = 0; b < 2; ++b) {
     auto [x, y] = batch(b == 0 ? 8 : 12, b);
     rt.add_labeled(x, y, b * 10.0);
