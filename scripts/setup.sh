@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libjpeg62-turbo-dev libpng-dev libstb-dev zlib1g-dev
   libsqlite3-dev libcpp-httplib-dev
-  clang libclang-rt-dev                 # libFuzzer targets of etuner serve (fuzz/, optional)
+  clang libclang-rt-dev clang-format    # libFuzzer targets (fuzz/, optional); the format check
   dataset-fashion-mnist                 # the embedded default data set
 )
 packages+=(${ETUNER_EXTRA_PACKAGES:-})

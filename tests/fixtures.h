@@ -13,8 +13,8 @@
 namespace etuner::fixtures {
 
 inline std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("etuner-test-" + name + "-" +
-                                                       std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("etuner-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
@@ -75,13 +75,21 @@ inline nlohmann::json tiny_spec(const std::string& root) {
       {"model", "tiny"},
       {"data", {{"source", "fashion-mnist"}, {"root", root}}},
       {"pretrain", {{"samples", 200}, {"epochs", 2}, {"lr", 0.05}, {"batch_size", 32}}},
-      {"train", {{"lr", 0.01}, {"batch_size", 16}, {"epochs_per_round", 2}, {"replay_samples", 16},
-                 {"replay_buffer", 64}}},
+      {"train",
+       {{"lr", 0.01},
+        {"batch_size", 16},
+        {"epochs_per_round", 2},
+        {"replay_samples", 16},
+        {"replay_buffer", 64}}},
       {"protocol", {{"mode", "instant"}, {"device", "cpu-2core"}}},
       {"scenarios",
        {{{"name", "clean"}, {"labeled_batches", 3}, {"batch_size", 16}, {"requests_per_batch", 5}},
-        {{"name", "dark"}, {"shift", "darken"}, {"severity", 3}, {"labeled_batches", 3},
-         {"batch_size", 16}, {"requests_per_batch", 5}}}},
+        {{"name", "dark"},
+         {"shift", "darken"},
+         {"severity", 3},
+         {"labeled_batches", 3},
+         {"batch_size", 16},
+         {"requests_per_batch", 5}}}},
   };
 }
 

@@ -53,7 +53,7 @@ TEST(LazyTune, AChangeTrainsAtOnceAtFullEpochsThenOneMoreEagerRound) {
   sig.drift = true;
   auto d = s->decide(sig);
   EXPECT_TRUE(d.run);
-  EXPECT_EQ(d.epochs, 0);  // the stream's epochs_per_round
+  EXPECT_EQ(d.epochs, 0);           // the stream's epochs_per_round
   EXPECT_EQ(d.replay_samples, -1);  // the change round keeps the stream's replay
   d = s->decide(pending(1, 1));
   EXPECT_TRUE(d.run);
@@ -67,20 +67,20 @@ TEST(LazyTune, WithMaxEagerAChangeStaysEagerWhileRoundsKeepTeaching) {
   auto s = sched::registry().make("lazytune", {{"max_eager", 8}});
   auto sig = pending(1);
   sig.new_classes = true;
-  EXPECT_TRUE(s->decide(sig).run);                // the change round
-  EXPECT_TRUE(s->decide(pending(1, 1)).run);      // the fixed eager round
+  EXPECT_TRUE(s->decide(sig).run);            // the change round
+  EXPECT_TRUE(s->decide(pending(1, 1)).run);  // the fixed eager round
   auto learning = pending(1, 2);
-  learning.last_round_gain = 0.05;                // the eager round taught 5 points
+  learning.last_round_gain = 0.05;  // the eager round taught 5 points
   auto d = s->decide(learning);
   EXPECT_TRUE(d.run);
   EXPECT_EQ(d.reason, "still learning after a change");
   auto settled = pending(1, 3);
-  settled.last_round_gain = 0.01;                 // below min_gain: the phase ends, merge 2
+  settled.last_round_gain = 0.01;  // below min_gain: the phase ends, merge 2
   EXPECT_FALSE(s->decide(settled).run);
   settled.pending_batches = 2;
-  EXPECT_TRUE(s->decide(settled).run);            // that gain did not also double the merge
+  EXPECT_TRUE(s->decide(settled).run);  // that gain did not also double the merge
   auto later = pending(1, 4);
-  later.last_round_gain = 0.05;                   // the phase is over for this change:
+  later.last_round_gain = 0.05;                            // the phase is over for this change:
   EXPECT_EQ(s->decide(later).reason, "merged 1 batches");  // the merge rule halves instead
 }
 
@@ -124,7 +124,7 @@ TEST(LazyTune, MergeDoublesWhileHeldOutGainIsSmallAndHalvesWhenLarge) {
 TEST(LazyTune, WithGainZAGainWithinItsNoiseDoesNotMakeItEager) {
   auto s = sched::registry().make("lazytune", {{"max_merge", 4}, {"gain_z", 2}});
   auto sig = pending(2, 1);
-  sig.last_round_gain = 0.10;    // ten points, but two standard errors are 18:
+  sig.last_round_gain = 0.10;     // ten points, but two standard errors are 18:
   sig.last_round_gain_se = 0.09;  // not evidence of learning, merge 2 -> 4
   EXPECT_FALSE(s->decide(sig).run);
   auto clear = pending(2, 2);
@@ -213,9 +213,10 @@ TEST(SimFreeze, DefaultsAreThreshold0999WithPatience2AndNoDecayRule) {
 }
 
 TEST(SimFreeze, PatienceNeedsConsecutiveChecks) {
-  auto f = freeze::registry().make("simfreeze", {{"patience", 2}, {"threshold", 0.99}, {"decay", 1.0}});
+  auto f =
+      freeze::registry().make("simfreeze", {{"patience", 2}, {"threshold", 0.99}, {"decay", 1.0}});
   EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
-  EXPECT_EQ(f->decide(check({0.98, 0.999}, 0)).frozen_prefix, 0);   // streak broken
+  EXPECT_EQ(f->decide(check({0.98, 0.999}, 0)).frozen_prefix, 0);  // streak broken
   EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 0);
   EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 2);
 }
@@ -241,16 +242,18 @@ TEST(SimFreeze, NewClassesRetrainTheBackHalfOfThePrefix) {
 }
 
 TEST(SimFreeze, ASteadyDriftIsNotConvergenceASlowedOneIs) {
-  auto f = freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
+  auto f =
+      freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
   // Both blocks above the threshold; block 0 keeps drifting at its first rate, block 1 slows.
-  EXPECT_EQ(f->decide(check({0.998, 0.998}, 0)).frozen_prefix, 0);  // first drift = the peak
+  EXPECT_EQ(f->decide(check({0.998, 0.998}, 0)).frozen_prefix, 0);   // first drift = the peak
   EXPECT_EQ(f->decide(check({0.998, 0.9995}, 0)).frozen_prefix, 0);  // block 0 steady: 1 trains
   auto slowed = check({0.9996, 0.9995}, 0);
   EXPECT_EQ(f->decide(slowed).frozen_prefix, 2);  // 0.0004 <= 0.25 * 0.002 for both
 }
 
 TEST(SimFreeze, DriftIsComparedPerTrainingStep) {
-  auto f = freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
+  auto f =
+      freeze::registry().make("simfreeze", {{"threshold", 0.99}, {"patience", 1}, {"decay", 0.25}});
   auto s = check({0.996}, 0);
   s.similarity_steps = 4;  // a round of 4 steps: 0.001 per step
   EXPECT_EQ(f->decide(s).frozen_prefix, 0);
@@ -267,7 +270,8 @@ TEST(SimFreeze, DriftIsComparedPerTrainingStep) {
 }
 
 TEST(SimFreeze, MaxFrozenCapsThePrefix) {
-  auto f = freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}, {"decay", 1.0}});
+  auto f =
+      freeze::registry().make("simfreeze", {{"max_frozen", 1}, {"patience", 1}, {"decay", 1.0}});
   EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999}, 0)).frozen_prefix, 1);
   EXPECT_THROW(freeze::registry().make("simfreeze", {{"treshold", 0.9}}), ConfigError);
 }

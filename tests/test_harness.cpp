@@ -142,5 +142,6 @@ TEST(Pretrain, CacheIsPerDeviceType) {
   cpu.cache_dir = "/cache";
   auto cuda = cpu;
   cuda.device = "cuda";
-  EXPECT_NE(harness::pretrain_cache_path(spec, splits, cpu), harness::pretrain_cache_path(spec, splits, cuda));
+  EXPECT_NE(harness::pretrain_cache_path(spec, splits, cpu),
+            harness::pretrain_cache_path(spec, splits, cuda));
 }

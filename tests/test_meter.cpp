@@ -63,7 +63,9 @@ struct FakeNvml {
       *mw = static_cast<Device*>(h)->mw;
       return static_cast<Device*>(h)->power_rc;
     };
-    a.error_string = [](int rc) { return rc == kNvmlNotSupported ? "Not Supported" : "Driver Not Loaded"; };
+    a.error_string = [](int rc) {
+      return rc == kNvmlNotSupported ? "Not Supported" : "Driver Not Loaded";
+    };
     return a;
   }
 };
@@ -71,8 +73,9 @@ struct FakeNvml {
 class MeterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("etuner-meter-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("etuner-meter-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -83,7 +86,8 @@ class MeterTest : public ::testing::Test {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << text << "\n";
   }
-  void zone(const std::string& dir, const std::string& name, std::uint64_t uj, std::uint64_t range = kRange) {
+  void zone(const std::string& dir, const std::string& name, std::uint64_t uj,
+            std::uint64_t range = kRange) {
     write("sys/class/powercap/" + dir + "/name", name);
     write("sys/class/powercap/" + dir + "/max_energy_range_uj", std::to_string(range));
     set_uj(dir, uj);
@@ -114,15 +118,17 @@ class MeterTest : public ::testing::Test {
     o.nvml = nvml_.api();
     return o;
   }
-  Measurement window(Meter& m, double seconds, const std::function<void()>& during = [] {},
-                     const std::string& key = "round") {
+  Measurement window(
+      Meter& m, double seconds, const std::function<void()>& during = [] {},
+      const std::string& key = "round") {
     m.begin(key);
     during();
     now_s_ += seconds;
     return m.end(key);
   }
 
-  const etuner::DeviceProfile& profile_ = etuner::device_profile("cpu-2core");  // 20 W round, 5 W idle
+  const etuner::DeviceProfile& profile_ =
+      etuner::device_profile("cpu-2core");  // 20 W round, 5 W idle
   fs::path root_;
   double now_s_ = 100;
   std::vector<std::string> warnings_;
@@ -133,7 +139,8 @@ class MeterTest : public ::testing::Test {
 
 TEST_F(MeterTest, ModeledIsTimeTimesProfilePowerForTheKey) {
   auto m = make_modeled(profile_);
-  for (const auto& [key, w] : std::map<std::string, double>{{"round", 20}, {"infer", 20}, {"idle", 5}}) {
+  for (const auto& [key, w] :
+       std::map<std::string, double>{{"round", 20}, {"infer", 20}, {"idle", 5}}) {
     m->begin(key);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const Measurement r = m->end(key);
@@ -276,7 +283,8 @@ TEST_F(MeterTest, RootOnlyEnergyIsReportedAndWarned) {
 TEST_F(MeterTest, FrozenCounterWarnsOnceAndFallsBackForTheRestOfTheRun) {
   zone("intel-rapl:0", "package-0", 1000000);
   auto m = detect(profile_, options());
-  const Measurement r = window(*m, 2.0, [] {}, "idle");  // counter never moves
+  const Measurement r = window(
+      *m, 2.0, [] {}, "idle");  // counter never moves
   EXPECT_EQ(r.source, "modeled");
   EXPECT_DOUBLE_EQ(r.energy_j, 2.0 * 5.0);
   EXPECT_NE(r.note.find("rapl"), std::string::npos);
@@ -304,9 +312,13 @@ TEST_F(MeterTest, ShortWindowsAreNotJudgedFrozen) {
 TEST_F(MeterTest, ShortWindowsCatchACounterStillForLong) {
   zone("intel-rapl:0", "package-0", 1000000);
   auto m = detect(profile_, options());
-  EXPECT_EQ(window(*m, 0.5, [] {}, "infer").source, "rapl");
+  EXPECT_EQ(window(
+                *m, 0.5, [] {}, "infer")
+                .source,
+            "rapl");
   now_s_ += 1.0;  // between requests; the counter has not moved since the first read
-  const Measurement r = window(*m, 0.5, [] {}, "infer");
+  const Measurement r = window(
+      *m, 0.5, [] {}, "infer");
   EXPECT_EQ(r.source, "modeled");
   ASSERT_EQ(warnings_.size(), 1u);
   EXPECT_NE(warnings_[0].find("unchanged for 2 s"), std::string::npos) << warnings_[0];
@@ -329,7 +341,8 @@ TEST_F(MeterTest, FrozenDomainIsDroppedWhileOthersMove) {
 TEST_F(MeterTest, MissingReadingFallsBackWithinTheSameWindow) {
   zone("intel-rapl:0", "package-0", 0);
   auto m = detect(profile_, options());
-  const Measurement r = window(*m, 0.25, [&] { fs::remove(root_ / "sys/class/powercap/intel-rapl:0/energy_uj"); });
+  const Measurement r =
+      window(*m, 0.25, [&] { fs::remove(root_ / "sys/class/powercap/intel-rapl:0/energy_uj"); });
   EXPECT_EQ(r.source, "modeled");
   EXPECT_DOUBLE_EQ(r.energy_j, 0.25 * 20.0);
   ASSERT_EQ(warnings_.size(), 1u);
@@ -486,7 +499,8 @@ TEST_F(MeterTest, FallbackOrderNvmlPlusRaplThenRaplThenModeled) {
   EXPECT_EQ(r.source, "rapl");
   EXPECT_NEAR(r.energy_j, 1.0, 1e-9);
   EXPECT_NE(r.note.find("nvml"), std::string::npos);
-  r = window(*m, 2.0, [] {}, "idle");  // now RAPL freezes too
+  r = window(
+      *m, 2.0, [] {}, "idle");  // now RAPL freezes too
   EXPECT_EQ(r.source, "modeled");
   EXPECT_DOUBLE_EQ(r.energy_j, 10.0);
   ASSERT_EQ(warnings_.size(), 2u);

@@ -182,13 +182,12 @@ TEST_P(ZooTest, ProfileFlopsLeavesModelUntouched) {
 // mobilenetv2 matches torchvision's mobilenet_v2(num_classes=10); smallcnn (1 channel) =
 // 64,800 conv + 384 BN + 650 linear; tiny (1 channel, 5 classes) = 72 + 576 conv + 32 BN +
 // 45 linear.
-INSTANTIATE_TEST_SUITE_P(
-    Zoo, ZooTest,
-    ::testing::Values(ZooCase{"resnet20", {3, 32, 32, 10}, 9, 269722},
-                      ZooCase{"mobilenetv2", {3, 32, 32, 10}, 8, 2236682},
-                      ZooCase{"smallcnn", {1, 28, 28, 10}, 4, 65834},
-                      ZooCase{"tiny", {1, 12, 12, 5}, 2, 725}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooTest,
+                         ::testing::Values(ZooCase{"resnet20", {3, 32, 32, 10}, 9, 269722},
+                                           ZooCase{"mobilenetv2", {3, 32, 32, 10}, 8, 2236682},
+                                           ZooCase{"smallcnn", {1, 28, 28, 10}, 4, 65834},
+                                           ZooCase{"tiny", {1, 12, 12, 5}, 2, 725}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(Zoo, NamesAndErrors) {
   const std::vector<std::string> names{"resnet20", "mobilenetv2", "smallcnn", "tiny"};

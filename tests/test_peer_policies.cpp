@@ -81,7 +81,7 @@ TEST(Oracle, TrainsAtTheFirstBatchThenMergesTwoFourEight) {
   EXPECT_FALSE(s->decide(pending(1, 64, 0)).run);
   EXPECT_TRUE(s->decide(pending(2, 96, 0)).run);  // batches 2-3
   EXPECT_FALSE(s->decide(pending(3, 192, 0)).run);
-  EXPECT_TRUE(s->decide(pending(4, 224, 0)).run);  // batches 4-7
+  EXPECT_TRUE(s->decide(pending(4, 224, 0)).run);   // batches 4-7
   EXPECT_FALSE(s->decide(pending(7, 448, 0)).run);  // waits for 8 (max_merge)
   EXPECT_TRUE(s->decide(pending(8, 480, 0)).run);
 }
@@ -130,10 +130,9 @@ TEST(Ekya, AClosedWindowAsksToProfileEpochsTimesReplay) {
 TEST(Ekya, PicksTheBestGainPerSamplePass) {
   auto s = sched::registry().make("ekya", {});
   auto sig = pending(4, 128);
-  sig.profile = {result(1, 64, 0.02, 192),    // 1.04e-4 per pass
-                 result(3, 256, 0.05, 1152),  // 4.3e-5
-                 result(1, 256, std::nan(""), 384),
-                 result(3, 64, 0.03, 576)};   // 5.2e-5
+  sig.profile = {result(1, 64, 0.02, 192),                                      // 1.04e-4 per pass
+                 result(3, 256, 0.05, 1152),                                    // 4.3e-5
+                 result(1, 256, std::nan(""), 384), result(3, 64, 0.03, 576)};  // 5.2e-5
   auto d = s->decide(sig);
   EXPECT_TRUE(d.run);
   EXPECT_TRUE(d.profile.empty());

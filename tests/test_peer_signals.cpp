@@ -80,8 +80,8 @@ policy::Policy with(std::unique_ptr<policy::Scheduler> s, std::unique_ptr<policy
 // Immediate rounds (2 epochs each) over `batches` batches with a recording freezer.
 std::vector<policy::FreezeSignals> run_recorded(int prefix, int batches = 3) {
   std::vector<policy::FreezeSignals> seen;
-  auto rt = make(with(sched::registry().make("immediate", {}),
-                      std::make_unique<Recorder>(&seen, prefix)));
+  auto rt = make(
+      with(sched::registry().make("immediate", {}), std::make_unique<Recorder>(&seen, prefix)));
   for (int b = 0; b < batches; ++b) {
     auto [x, y] = batch(16, b);
     rt.add_labeled(x, y, b * 10.0);
@@ -95,7 +95,7 @@ std::vector<policy::FreezeSignals> run_recorded(int prefix, int batches = 3) {
 
 TEST(PeerSignals, GradientNormsPerUnitSinceThePreviousCheck) {
   const auto seen = run_recorded(0);
-  ASSERT_EQ(seen.size(), 6u);  // 3 rounds x 2 epochs
+  ASSERT_EQ(seen.size(), 6u);               // 3 rounds x 2 epochs
   EXPECT_TRUE(seen[0].grad_norms.empty());  // no step yet
   for (size_t i = 1; i < seen.size(); ++i) {
     ASSERT_EQ(seen[i].grad_norms.size(), static_cast<size_t>(seen[i].num_blocks + 1));
@@ -146,8 +146,8 @@ class SimilarityRecorder final : public policy::Freezer {
 
 TEST(PeerSignals, SimilarityComesWithTheStepsTrainedBetweenItsChecks) {
   std::vector<policy::FreezeSignals> seen;
-  auto rt = make(with(sched::registry().make("immediate", {}),
-                      std::make_unique<SimilarityRecorder>(&seen)));
+  auto rt = make(
+      with(sched::registry().make("immediate", {}), std::make_unique<SimilarityRecorder>(&seen)));
   std::vector<int> steps;
   for (int b = 0; b < 3; ++b) {
     auto [x, y] = batch(16 * (b + 1), b);  // rounds of different sizes
@@ -156,7 +156,7 @@ TEST(PeerSignals, SimilarityComesWithTheStepsTrainedBetweenItsChecks) {
     ASSERT_TRUE(r.has_value());
     steps.push_back(r->steps);
   }
-  ASSERT_EQ(seen.size(), 6u);  // 3 rounds x 2 epochs; measured at round starts only
+  ASSERT_EQ(seen.size(), 6u);               // 3 rounds x 2 epochs; measured at round starts only
   EXPECT_TRUE(seen[0].similarity.empty());  // the first reference
   EXPECT_TRUE(seen[1].similarity.empty());  // not a round start
   EXPECT_FALSE(seen[2].similarity.empty());

@@ -79,8 +79,7 @@ TEST_P(EveryScheduler, UnknownParametersAreRejectedOrIgnoredExplicitly) {
   EXPECT_NO_THROW(sched::registry().make(GetParam(), nlohmann::json::object()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, EveryScheduler,
-                         ::testing::ValuesIn(sched::registry().names()));
+INSTANTIATE_TEST_SUITE_P(Registry, EveryScheduler, ::testing::ValuesIn(sched::registry().names()));
 
 class EveryFreezer : public ::testing::TestWithParam<std::string> {};
 

@@ -28,8 +28,8 @@ namespace {
 
 struct FakePolicy {
   std::string name, scheduler, freezer;
-  double recovery_s;   // how fast accuracy recovers after a shift
-  int round_every;     // a round every this many requests
+  double recovery_s;  // how fast accuracy recovers after a shift
+  int round_every;    // a round every this many requests
 };
 
 const std::vector<FakePolicy> kPolicies = {
@@ -55,7 +55,7 @@ std::string mask_for(const FakePolicy& p, int round_in_scenario) {
 }
 
 struct FakeRun {
-  int requests = 50;       // per policy, over 100 s of stream
+  int requests = 50;  // per policy, over 100 s of stream
   double stream_s = 100;
 };
 
@@ -66,11 +66,14 @@ class RunWriter {
   void write() {
     fs::create_directories(dir_);
     std::ofstream req(dir_ / "requests.csv"), rnd(dir_ / "rounds.csv");
-    req << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version,extra\n";
-    rnd << "policy,round,start_s,end_s,scenario,samples,steps,epochs,frozen_prefix,frozen_mask,wall_s,"
+    req << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version,"
+           "extra\n";
+    rnd << "policy,round,start_s,end_s,scenario,samples,steps,epochs,frozen_prefix,frozen_mask,"
+           "wall_s,"
            "modeled_s,energy_j,train_flops,loss\n";
     json policies = json::object();
-    for (size_t i = 0; i < kPolicies.size(); ++i) policies[kPolicies[i].name] = write_policy(kPolicies[i], i, req, rnd);
+    for (size_t i = 0; i < kPolicies.size(); ++i)
+      policies[kPolicies[i].name] = write_policy(kPolicies[i], i, req, rnd);
     std::ofstream(dir_ / "results.json") << results(policies).dump(2);
   }
 
@@ -91,8 +94,8 @@ class RunWriter {
       correct += ok;
       per_scn[scn] += ok;
       n_scn[scn] += 1;
-      req << p.name << "," << i << "," << t << "," << scn << ",3," << (ok ? 3 : 5) << "," << ok << ",0.9," << round
-          << ",x\n";
+      req << p.name << "," << i << "," << t << "," << scn << ",3," << (ok ? 3 : 5) << "," << ok
+          << ",0.9," << round << ",x\n";
       if (i % p.round_every != p.round_every - 1) continue;
       in_scenario = scn == last_scenario ? in_scenario + 1 : 0;
       last_scenario = scn;
@@ -101,32 +104,62 @@ class RunWriter {
       wall += w;
       energy += 20 * w;
       rnd << p.name << "," << round++ << "," << t << "," << t + 0.5 << "," << scn << ",32,4,1,"
-          << std::count(mask.begin(), mask.end(), '1') << "," << mask << "," << w << "," << w * 0.9 << ","
-          << 20 * w << ",1e9,0.5\n";
+          << std::count(mask.begin(), mask.end(), '1') << "," << mask << "," << w << "," << w * 0.9
+          << "," << 20 * w << ",1e9,0.5\n";
     }
     return {{"avg_inference_accuracy", correct / run_.requests},
             {"per_scenario_accuracy", {per_scn[0] / n_scn[0], per_scn[1] / n_scn[1]}},
-            {"finetune_seconds", wall}, {"modeled_finetune_seconds", wall * 0.9},
-            {"finetune_energy_joules", energy}, {"energy_source", "modeled"},
-            {"inference_energy_joules", 1.5}, {"idle_energy_joules", 0.0},
-            {"rounds", round}, {"samples_trained", round * 32}, {"train_flops", 1.2e12}, {"peak_rss_mb", 512},
-            {"decision_seconds", 0.01}, {"scheduler", p.scheduler}, {"freezer", p.freezer},
-            {"description", "fake " + p.name + " <script>alert(1)</script>"}, {"future_field", 7}};
+            {"finetune_seconds", wall},
+            {"modeled_finetune_seconds", wall * 0.9},
+            {"finetune_energy_joules", energy},
+            {"energy_source", "modeled"},
+            {"inference_energy_joules", 1.5},
+            {"idle_energy_joules", 0.0},
+            {"rounds", round},
+            {"samples_trained", round * 32},
+            {"train_flops", 1.2e12},
+            {"peak_rss_mb", 512},
+            {"decision_seconds", 0.01},
+            {"scheduler", p.scheduler},
+            {"freezer", p.freezer},
+            {"description", "fake " + p.name + " <script>alert(1)</script>"},
+            {"future_field", 7}};
   }
 
   json results(const json& policies) const {
     const double half = run_.stream_s / 2;
-    return {{"stream", "fake-ni"}, {"model", "tinycnn"}, {"protocol", "instant"}, {"device_profile", "cpu-2core"},
+    return {{"stream", "fake-ni"},
+            {"model", "tinycnn"},
+            {"protocol", "instant"},
+            {"device_profile", "cpu-2core"},
             {"command", "build/etuner bench --spec https://example.com/spec.json"},
-            {"etuner_version", "0.1.0"}, {"git", "abc123"}, {"created_utc", "2026-11-27T16:00:00Z"},
-            {"machine", {{"hostname", "testbox"}, {"cpus", 2}, {"os", "Linux"}, {"torch", "1.13.1"},
-                         {"device", "cpu"}, {"threads", 2}}},
+            {"etuner_version", "0.1.0"},
+            {"git", "abc123"},
+            {"created_utc", "2026-11-27T16:00:00Z"},
+            {"machine",
+             {{"hostname", "testbox"},
+              {"cpus", 2},
+              {"os", "Linux"},
+              {"torch", "1.13.1"},
+              {"device", "cpu"},
+              {"threads", 2}}},
             {"spec", {{"name", "fake-ni"}, {"source", "http://example.org/data"}}},
-            {"scenarios", {{{"index", 0}, {"name", "clean"}, {"shift", "none"}, {"severity", 0},
-                            {"start_s", 0.0}, {"end_s", half}},
-                           {{"index", 1}, {"name", "gaussian-blur"}, {"shift", "blur"}, {"severity", 3},
-                            {"start_s", half}, {"end_s", run_.stream_s}}}},
-            {"num_blocks", 4}, {"policies", policies}, {"unknown_top_level", true}};
+            {"scenarios",
+             {{{"index", 0},
+               {"name", "clean"},
+               {"shift", "none"},
+               {"severity", 0},
+               {"start_s", 0.0},
+               {"end_s", half}},
+              {{"index", 1},
+               {"name", "gaussian-blur"},
+               {"shift", "blur"},
+               {"severity", 3},
+               {"start_s", half},
+               {"end_s", run_.stream_s}}}},
+            {"num_blocks", 4},
+            {"policies", policies},
+            {"unknown_top_level", true}};
   }
 
   fs::path dir_;
@@ -142,7 +175,8 @@ std::string read_all(const fs::path& p) {
 
 size_t count(const std::string& hay, const std::string& needle) {
   size_t n = 0;
-  for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
+  for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1))
+    ++n;
   return n;
 }
 
@@ -152,8 +186,9 @@ class ReportTest : public ::testing::Test {
     // ETUNER_REPORT_KEEP=DIR keeps the fake run and its report there (to look at the page).
     const char* keep = std::getenv("ETUNER_REPORT_KEEP");
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = keep ? fs::path(keep) : fs::temp_directory_path() / ("etuner-report-" + std::to_string(getpid()) + "-" +
-                                                                 info->name());
+    dir_ = keep ? fs::path(keep)
+                : fs::temp_directory_path() /
+                      ("etuner-report-" + std::to_string(getpid()) + "-" + info->name());
     keep_ = keep != nullptr;
     RunWriter(dir_, FakeRun{}).write();
   }
@@ -179,17 +214,18 @@ TEST_F(ReportTest, LoadsEveryPolicyImmediateFirst) {
 TEST_F(ReportTest, ShowsEveryPolicyAndChart) {
   const std::string html = render();
   for (const auto& p : kPolicies) EXPECT_NE(html.find(">" + p.name), std::string::npos) << p.name;
-  for (const char* id : {"chart-accuracy", "chart-time", "chart-energy", "chart-freeze-lazy-freeze", "table-summary",
-                         "table-scenarios", "provenance"})
+  for (const char* id : {"chart-accuracy", "chart-time", "chart-energy", "chart-freeze-lazy-freeze",
+                         "table-summary", "table-scenarios", "provenance"})
     EXPECT_EQ(count(html, std::string("id=\"") + id + "\""), 1u) << id;
-  EXPECT_NE(html.find("gaussian-blur"), std::string::npos);      // scenario boundary label
+  EXPECT_NE(html.find("gaussian-blur"), std::string::npos);  // scenario boundary label
   EXPECT_NE(html.find("Energy source: modeled"), std::string::npos);
   EXPECT_NE(html.find("class=\"boundary\""), std::string::npos);  // dashed scenario line
 }
 
 TEST_F(ReportTest, HasNoExternalUrlsOrScripts) {
   const std::string html = render();
-  for (const char* bad : {"http://", "https://", "src=", "url(", "@import", "<script", "<link", "<iframe"})
+  for (const char* bad :
+       {"http://", "https://", "src=", "url(", "@import", "<script", "<link", "<iframe"})
     EXPECT_EQ(html.find(bad), std::string::npos) << bad;
   // The URLs in the command and spec are still shown, escaped.
   EXPECT_NE(html.find("https&#58;//example.com/spec.json"), std::string::npos);
@@ -217,7 +253,8 @@ TEST_F(ReportTest, SkipsPoliciesThatNeverFreeze) {
 TEST_F(ReportTest, SummaryHasRatiosVsImmediate) {
   const auto run = rp::load_run(dir_.string());
   const std::string html = rp::render_html(run);
-  const double imm = run.policies[0].summary["finetune_seconds"], per = run.policies[1].summary["finetune_seconds"];
+  const double imm = run.policies[0].summary["finetune_seconds"],
+               per = run.policies[1].summary["finetune_seconds"];
   char ratio[32];
   std::snprintf(ratio, sizeof ratio, "%.2f×", per / imm);
   EXPECT_NE(html.find(std::string("<td>") + ratio + "</td>"), std::string::npos) << ratio;
@@ -251,7 +288,8 @@ TEST_F(ReportTest, MissingResultsIsAnIoErrorNamingThePath) {
     rp::load_run(dir_.string());
     FAIL() << "expected IoError";
   } catch (const etuner::IoError& e) {
-    EXPECT_NE(std::string(e.what()).find((dir_ / "results.json").string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir_ / "results.json").string()), std::string::npos)
+        << e.what();
   }
 }
 
@@ -261,7 +299,8 @@ TEST_F(ReportTest, BadCsvNumberNamesFileAndLine) {
     rp::load_run(dir_.string());
     FAIL() << "expected ConfigError";
   } catch (const etuner::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("rounds.csv:3: column wall_s"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("rounds.csv:3: column wall_s"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -309,7 +348,8 @@ std::vector<std::string> console_errors(const std::string& log) {
   std::vector<std::string> out;
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);)
-    if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos) out.push_back(line);
+    if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos)
+      out.push_back(line);
   return out;
 }
 
@@ -321,8 +361,9 @@ struct Screenshot {
 
 Screenshot screenshot(const fs::path& html, const fs::path& png) {
   const fs::path log = png.string() + ".log";
-  const std::string cmd = "timeout 60 sh " + std::string(ETUNER_REPORT_SOURCE_DIR) + "/scripts/screenshot-report.sh '" +
-                          html.string() + "' '" + png.string() + "' 1280x2400 >'" + log.string() + "' 2>&1";
+  const std::string cmd = "timeout 60 sh " + std::string(ETUNER_REPORT_SOURCE_DIR) +
+                          "/scripts/screenshot-report.sh '" + html.string() + "' '" + png.string() +
+                          "' 1280x2400 >'" + log.string() + "' 2>&1";
   const auto t0 = std::chrono::steady_clock::now();
   Screenshot s;
   s.rc = std::system(cmd.c_str());
@@ -346,7 +387,8 @@ void expect_not_blank(const fs::path& png) {
   stbi_image_free(px);
   EXPECT_EQ(w, 1280);
   EXPECT_GT(colors.size(), 16u) << "the page rendered as a flat image";
-  EXPECT_GT(differ, static_cast<size_t>(w) * h / 100) << "almost every pixel is the background color";
+  EXPECT_GT(differ, static_cast<size_t>(w) * h / 100)
+      << "almost every pixel is the background color";
 }
 
 TEST_F(ReportTest, ChromiumRendersWithoutConsoleErrors) {
@@ -365,7 +407,8 @@ TEST_F(ReportTest, ChromiumRendersWithoutConsoleErrors) {
 TEST_F(ReportTest, ChromiumConsoleCheckCatchesErrors) {
   if (!fs::exists(kChromium)) GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
   const fs::path html = dir_ / "broken.html";
-  std::ofstream(html) << "<!DOCTYPE html><p>x</p><script>console.error('boom'); undefined_fn();</script>";
+  std::ofstream(html)
+      << "<!DOCTYPE html><p>x</p><script>console.error('boom'); undefined_fn();</script>";
   const Screenshot s = screenshot(html, dir_ / "broken.png");
   ASSERT_EQ(s.rc, 0) << s.log;
   EXPECT_FALSE(console_errors(s.log).empty()) << s.log;

@@ -192,8 +192,10 @@ TEST(ReplayBuffer, ADrawNamesTheIdsOfItsSamples) {
   ASSERT_EQ(ids.size(), 8u);
   for (size_t i = 0; i < ids.size(); ++i) {
     const float v = x[i][0].item<float>();
-    if (ids[i] < 0) EXPECT_EQ(v, 1.f);
-    else EXPECT_EQ(v, static_cast<float>(ids[i] - 100));  // the sample added with that id
+    if (ids[i] < 0)
+      EXPECT_EQ(v, 1.f);
+    else
+      EXPECT_EQ(v, static_cast<float>(ids[i] - 100));  // the sample added with that id
   }
 }
 
@@ -237,8 +239,8 @@ TEST(DriftMonitor, SmallGapsAreTestedTogetherSoAFewRequestsPerGapStillShowAShift
     }
     return first;
   };
-  EXPECT_EQ(run(1), -1);   // gap by gap (the old detector): never detected
-  EXPECT_EQ(run(32), 9);   // the first window made only of shifted gaps (6-9, 32 requests)
+  EXPECT_EQ(run(1), -1);        // gap by gap (the old detector): never detected
+  EXPECT_EQ(run(32), 9);        // the first window made only of shifted gaps (6-9, 32 requests)
   EXPECT_EQ(run(32, 1.0), -1);  // and no false alarm without a shift
 }
 
@@ -319,7 +321,8 @@ TEST(Runtime, PseudoLabelsComeFromAnsweredRequestsAndPauseAfterAChange) {
 // free on the modeled device while immediate's rounds are charged.
 TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
   auto [x, y] = batch(8, 1);
-  const double per_image = model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  const double per_image =
+      model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
   const double throughput = device_profile("cpu-2core").train_flops_per_s;
 
   auto rt = make("etuner");
@@ -342,7 +345,8 @@ TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
 // adaptation steps are counted too; the model's FLOPs are profiled from the first input.
 TEST(Runtime, AdaptationBeforeAnyLabeledBatchIsCounted) {
   auto x = batch(10, 3).first;
-  const double per_image = model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  const double per_image =
+      model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
   auto rt = make("etuner");
   rt.predict(x);  // one adaptation step of bn_chunk (10) images
   EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 10 * per_image);
@@ -358,8 +362,10 @@ TEST(Runtime, CkaChecksRunOnlyTheTrainableBlocksWhileThePrefixStaysFrozen) {
   torch::manual_seed(0);
   auto m = model::make("tiny", {1, 12, 12, 10});
   const auto flops = model::profile_flops(*m, batch(1, 0).first);
-  runtime::Runtime rt(std::move(m), policy::make("freeze", {{"simfreeze", {{"threshold", 0.0}, {"max_frozen", 1}}}}),
-                      cfg, meter::make_modeled(device_profile("cpu-2core")));
+  runtime::Runtime rt(
+      std::move(m),
+      policy::make("freeze", {{"simfreeze", {{"threshold", 0.0}, {"max_frozen", 1}}}}), cfg,
+      meter::make_modeled(device_profile("cpu-2core")));
   auto run_batches = [&](int from, int to) {
     for (int b = from; b < to; ++b) {
       auto [x, y] = batch(8, b);

@@ -119,7 +119,8 @@ TEST(Seeds, SweepMatchesThePerSeedResults) {
     EXPECT_EQ(runs[i]["spec"]["pretrain"]["seed"], 3);
     for (const char* p : {"immediate", "never"})
       EXPECT_EQ(j["policies"][p]["avg_inference_accuracy"]["per_seed"][i],
-                runs[i]["policies"][p]["avg_inference_accuracy"]) << p << " seed " << i;
+                runs[i]["policies"][p]["avg_inference_accuracy"])
+          << p << " seed " << i;
   }
   for (const char* f : {"requests.csv", "rounds.csv"})
     EXPECT_TRUE(std::filesystem::exists(harness::seed_dir(o.out_dir, 7) + "/" + f)) << f;

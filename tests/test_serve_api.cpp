@@ -63,8 +63,7 @@ void expect_error(const httplib::Result& r, int status, const std::string& code)
 TEST(ServeApi, PredictFromPngJsonAndTensor) {
   Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-predict")));
   auto c = s.client();
-  for (const auto& [body, type] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [body, type] : std::vector<std::pair<std::string, std::string>>{
            {png(1, 12, 12), "image/png"},
            {json{{"image", serve_test::base64(png(1, 12, 12))}}.dump(), "application/json"},
            {json{{"tensor", std::vector<float>(144, 0.3f)}}.dump(), "application/json"}}) {
@@ -89,7 +88,10 @@ TEST(ServeApi, SamplesTrainNewVersionsWhilePredictionsContinue) {
     int last = 0;
     while (!done) {
       auto r = c.Post("/v1/predict", png(1, 12, 12), "image/png");
-      if (!r || r->status != 200) { ++errors; continue; }
+      if (!r || r->status != 200) {
+        ++errors;
+        continue;
+      }
       const int v = json::parse(r->body)["model_version"];
       if (v < last) ++errors;
       last = v;
@@ -123,8 +125,10 @@ TEST(ServeApi, SamplesTrainNewVersionsWhilePredictionsContinue) {
     EXPECT_TRUE(st.contains(k)) << k;
   const auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("etuner_http_requests_total{route=\"samples\",code=\"202\"}"), std::string::npos);
-  EXPECT_NE(metrics->body.find("etuner_http_request_duration_seconds_bucket{route=\"predict\""), std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_http_requests_total{route=\"samples\",code=\"202\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("etuner_http_request_duration_seconds_bucket{route=\"predict\""),
+            std::string::npos);
   EXPECT_NE(metrics->body.find("etuner_rounds_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("etuner_finetune_joules_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("etuner_frozen_blocks"), std::string::npos);
@@ -144,8 +148,10 @@ TEST(ServeApi, BadInputGetsJson4xxAndTheServerStaysUp) {
   expect_error(c.Post("/v1/predict", "hello", "text/plain"), 415, "unsupported_media_type");
   expect_error(c.Post("/v1/samples?label=12", good, "image/png"), 422, "unknown_label");
   expect_error(c.Post("/v1/samples", good, "image/png"), 400, "missing_label");
-  expect_error(c.Post("/v1/samples", tensor_sample(0.5f, -1), "application/json"), 422, "unknown_label");
-  expect_error(c.Post("/v1/predict", std::string(100 * 1024, 'x'), "image/png"), 413, "body_too_large");
+  expect_error(c.Post("/v1/samples", tensor_sample(0.5f, -1), "application/json"), 422,
+               "unknown_label");
+  expect_error(c.Post("/v1/predict", std::string(100 * 1024, 'x'), "image/png"), 413,
+               "body_too_large");
   expect_error(c.Get("/v1/nothing"), 404, "not_found");
   auto ok = c.Post("/v1/predict", good, "image/png");
   ASSERT_TRUE(ok);
@@ -219,7 +225,8 @@ TEST(ServeApi, RestartResumesTheCommittedVersionAndSamples) {
   {
     Running s(serve_test::tiny_config(dir));
     auto c = s.client();
-    for (int i = 0; i < 16; ++i) c.Post("/v1/samples", tensor_sample(0.05f * i, i % 10), "application/json");
+    for (int i = 0; i < 16; ++i)
+      c.Post("/v1/samples", tensor_sample(0.05f * i, i % 10), "application/json");
     version = s.wait_for([](const json& j) { return j["samples_pending"] == 0; })["model_version"];
     EXPECT_GE(version, 1);
     before = c.Post("/v1/predict", png(1, 12, 12), "image/png")->body;

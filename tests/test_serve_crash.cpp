@@ -96,7 +96,8 @@ struct Load {
                       "application/json");
       if (!r) return;
       if (r->status == 200)
-        max_version = std::max(max_version.load(), json::parse(r->body)["model_version"].get<int>());
+        max_version =
+            std::max(max_version.load(), json::parse(r->body)["model_version"].get<int>());
     }
   }
   void join() {

@@ -44,9 +44,12 @@ TEST(ServeParse, JpegDecodes) {
 }
 
 TEST(ServeParse, WrongSizeOrChannelsIsRejectedNotResized) {
-  EXPECT_EQ(failure([] { decode_image(png(1, 13, 12), kGray); }), std::make_pair(422, std::string("wrong_shape")));
-  EXPECT_EQ(failure([] { decode_image(png(3, 12, 12), kGray); }), std::make_pair(422, std::string("wrong_shape")));
-  EXPECT_EQ(failure([] { decode_image(png(4, 8, 8), kRgb); }), std::make_pair(422, std::string("wrong_shape")));
+  EXPECT_EQ(failure([] { decode_image(png(1, 13, 12), kGray); }),
+            std::make_pair(422, std::string("wrong_shape")));
+  EXPECT_EQ(failure([] { decode_image(png(3, 12, 12), kGray); }),
+            std::make_pair(422, std::string("wrong_shape")));
+  EXPECT_EQ(failure([] { decode_image(png(4, 8, 8), kRgb); }),
+            std::make_pair(422, std::string("wrong_shape")));
 }
 
 TEST(ServeParse, MalformedAndTruncatedImagesAre400) {
@@ -67,7 +70,8 @@ TEST(ServeParse, PredictFromImageBase64AndTensor) {
   EXPECT_EQ(parse_predict("image/png", png(1, 12, 12), kGray).pixels.size(), 144u);
   EXPECT_EQ(parse_predict("application/octet-stream", jpeg(3, 8, 8), kRgb).pixels.size(), 192u);
   const nlohmann::json b64 = {{"image", base64(png(1, 12, 12))}};
-  EXPECT_EQ(parse_predict("application/json; charset=utf-8", b64.dump(), kGray).pixels.size(), 144u);
+  EXPECT_EQ(parse_predict("application/json; charset=utf-8", b64.dump(), kGray).pixels.size(),
+            144u);
   const nlohmann::json t = {{"tensor", std::vector<float>(144, 0.5f)}, {"shape", {1, 12, 12}}};
   const auto in = parse_predict("application/json", t.dump(), kGray);
   EXPECT_FLOAT_EQ(in.pixels[143], 0.5f);
@@ -89,7 +93,8 @@ TEST(ServeParse, BadJsonRequests) {
   EXPECT_EQ(code("{oops"), std::make_pair(400, std::string("invalid_json")));
   EXPECT_EQ(code("[1,2]"), std::make_pair(400, std::string("invalid_json")));
   EXPECT_EQ(code("{}"), std::make_pair(400, std::string("bad_request")));
-  EXPECT_EQ(code(R"({"image":"aa","tensor":[1]})"), std::make_pair(400, std::string("bad_request")));
+  EXPECT_EQ(code(R"({"image":"aa","tensor":[1]})"),
+            std::make_pair(400, std::string("bad_request")));
   EXPECT_EQ(code(R"({"imgae":"aa"})"), std::make_pair(400, std::string("unknown_field")));
   EXPECT_EQ(code(R"({"image":"@@@@"})"), std::make_pair(400, std::string("bad_base64")));
   EXPECT_EQ(code(R"({"image":5})"), std::make_pair(400, std::string("bad_request")));
@@ -97,7 +102,8 @@ TEST(ServeParse, BadJsonRequests) {
   EXPECT_EQ(code(R"({"tensor":["a"]})"), std::make_pair(400, std::string("bad_tensor")));
   EXPECT_EQ(code(R"({"tensor":[[[[[[1]]]]]]})"), std::make_pair(400, std::string("bad_tensor")));
   EXPECT_EQ(code(R"({"tensor":[1e39]})"), std::make_pair(400, std::string("bad_tensor")));
-  EXPECT_EQ(code(R"({"tensor":[1],"shape":[1,2,3]})"), std::make_pair(422, std::string("wrong_shape")));
+  EXPECT_EQ(code(R"({"tensor":[1],"shape":[1,2,3]})"),
+            std::make_pair(422, std::string("wrong_shape")));
   EXPECT_EQ(code(std::string(100000, '[')), std::make_pair(400, std::string("invalid_json")));
 }
 
@@ -119,10 +125,15 @@ TEST(ServeParse, SampleLabels) {
     return nlohmann::json{{"tensor", std::vector<float>(144, 0.1f)}, {"label", label}}.dump();
   };
   EXPECT_EQ(*parse_sample("application/json", t(3), "", kGray).label, 3);
-  EXPECT_EQ(failure([&] { parse_sample("application/json", t(-2), "", kGray); }).second, "unknown_label");
-  EXPECT_EQ(failure([&] { parse_sample("application/json", t(2.5), "", kGray); }).second, "bad_label");
-  EXPECT_EQ(failure([&] { parse_sample("application/json", t("3"), "", kGray); }).second, "bad_label");
-  EXPECT_EQ(failure([&] { parse_sample("application/json", t(18446744073709551615ull), "", kGray); }).second,
+  EXPECT_EQ(failure([&] { parse_sample("application/json", t(-2), "", kGray); }).second,
+            "unknown_label");
+  EXPECT_EQ(failure([&] { parse_sample("application/json", t(2.5), "", kGray); }).second,
+            "bad_label");
+  EXPECT_EQ(failure([&] { parse_sample("application/json", t("3"), "", kGray); }).second,
+            "bad_label");
+  EXPECT_EQ(failure([&] {
+              parse_sample("application/json", t(18446744073709551615ull), "", kGray);
+            }).second,
             "unknown_label");
 }
 
@@ -150,7 +161,8 @@ TEST(ServeParse, FuzzRegressionsAreRefusedCleanly) {
     const auto dir = std::string(root) + "/fuzz/regressions/" + target;
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
       std::ifstream in(e.path(), std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       if (bytes.size() < 2) continue;
       ++seen;
       for (const InputSpec& spec : {kGray, kRgb, InputSpec{1, 4, 4, 5}, InputSpec{3, 32, 32, 10}}) {

@@ -62,7 +62,8 @@ TEST(ServeStore, CheckpointsAreVersionedAndPruned) {
   std::ofstream(dir + "/v3.pt.part") << "torn";  // a crash mid-write
   prune_checkpoints(dir, 2);
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename());
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename());
   EXPECT_EQ(names, std::vector<std::string>{"v2.pt"});
   auto back = model::make("tiny", {1, 12, 12, 10});
   back->load(checkpoint_path(dir, 2));

@@ -140,7 +140,8 @@ TEST(ActivationCache, AFullCacheEvictsTheOldestAndStillAnswersEveryRow) {
   auto compute = [&](const std::vector<int64_t>& ids) {
     return [ids](const torch::Tensor& pos) {
       auto out = torch::empty({pos.numel(), 256});
-      for (int64_t i = 0; i < pos.numel(); ++i) out[i].fill_(static_cast<float>(ids[pos[i].item<int64_t>()]));
+      for (int64_t i = 0; i < pos.numel(); ++i)
+        out[i].fill_(static_cast<float>(ids[pos[i].item<int64_t>()]));
       return out;
     };
   };
@@ -165,7 +166,8 @@ TEST(Round, ANonFiniteLossIsReported) {
   auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
   tuning::RoundConfig rc;
   rc.batch_size = 16;
-  auto r = tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+  auto r =
+      tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
   EXPECT_FALSE(r.finite);
 }
 

@@ -95,8 +95,10 @@ double percentile(std::vector<double> v, double q) {
 }
 
 json summary(const std::vector<double>& ms, double seconds) {
-  return {{"requests", ms.size()}, {"throughput_rps", ms.size() / seconds},
-          {"p50_ms", percentile(ms, 0.50)}, {"p99_ms", percentile(ms, 0.99)},
+  return {{"requests", ms.size()},
+          {"throughput_rps", ms.size() / seconds},
+          {"p50_ms", percentile(ms, 0.50)},
+          {"p99_ms", percentile(ms, 0.99)},
           {"max_ms", ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end())}};
 }
 
@@ -112,7 +114,8 @@ json run_phase(const Options& o, const std::vector<std::string>& pngs, int sampl
   rec.budget = o.max_requests;
   const auto before = status(o);
   const auto t0 = Clock::now();
-  const auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto end =
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> threads;
   for (int i = 0; i < o.clients; ++i)
     threads.emplace_back([&, i] { client_loop(o, pngs, false, end, rec, 100 + i); });
@@ -121,10 +124,13 @@ json run_phase(const Options& o, const std::vector<std::string>& pngs, int sampl
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const auto after = status(o);
-  return {{"seconds", secs}, {"predict", summary(rec.predict_ms, secs)},
-          {"samples", summary(rec.sample_ms, secs)}, {"errors", rec.errors},
+  return {{"seconds", secs},
+          {"predict", summary(rec.predict_ms, secs)},
+          {"samples", summary(rec.sample_ms, secs)},
+          {"errors", rec.errors},
           {"rounds", after["rounds_run"].get<int>() - before["rounds_run"].get<int>()},
-          {"finetune_share", (after["finetune_s"].get<double>() - before["finetune_s"].get<double>()) / secs},
+          {"finetune_share",
+           (after["finetune_s"].get<double>() - before["finetune_s"].get<double>()) / secs},
           {"model_version", {before["model_version"], after["model_version"]}}};
 }
 
@@ -165,10 +171,13 @@ int main(int argc, char** argv) {
     json out;
     out["idle"] = run_phase(o, pngs, 0);
     out["tuning"] = run_phase(o, pngs, o.sample_clients);
-    const double idle = out["idle"]["predict"]["p99_ms"], tuning = out["tuning"]["predict"]["p99_ms"];
+    const double idle = out["idle"]["predict"]["p99_ms"],
+                 tuning = out["tuning"]["predict"]["p99_ms"];
     out["p99_ratio"] = idle > 0 ? tuning / idle : 0;
-    out["config"] = {{"clients", o.clients}, {"sample_clients", o.sample_clients},
-                     {"seconds", o.seconds}, {"input", o.input}};
+    out["config"] = {{"clients", o.clients},
+                     {"sample_clients", o.sample_clients},
+                     {"seconds", o.seconds},
+                     {"input", o.input}};
     std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "etuner_serve_load: " << e.what() << "\n";

@@ -1,7 +1,8 @@
 // Datasets: images as uint8 NCHW tensors plus int64 labels, loaded from real files.
 //
 //   auto splits = etuner::data::load("fashion-mnist", "");   // "" = the default root
-//   torch::Tensor x = etuner::data::to_float(splits.train.images.index({torch::indexing::Slice(0, 32)}));
+//   torch::Tensor x = etuner::data::to_float(splits.train.images.index({torch::indexing::Slice(0,
+//   32)}));
 //
 // Sources: "fashion-mnist" (gzipped or raw IDX), "cifar10-bin" / "cifar100-bin" (the official
 // binary release), "imagefolder" (<root>/{train,test}/<class>/*.jpg|png, classes sorted by

@@ -13,13 +13,13 @@ namespace etuner {
 struct DeviceProfile {
   std::string name;
   std::string description;
-  std::string source;              // where the numbers come from
-  double round_overhead_s = 0;     // checkpoint, optimizer set-up: once per round
-  double step_overhead_s = 0;      // launch/dispatch cost of one optimizer step
-  double train_flops_per_s = 1;    // sustained training throughput (forward+backward FLOPs)
-  double idle_power_w = 0;         // whole device, nothing running
-  double train_power_w = 0;        // whole device while a round runs
-  double infer_power_w = 0;        // whole device while answering requests
+  std::string source;            // where the numbers come from
+  double round_overhead_s = 0;   // checkpoint, optimizer set-up: once per round
+  double step_overhead_s = 0;    // launch/dispatch cost of one optimizer step
+  double train_flops_per_s = 1;  // sustained training throughput (forward+backward FLOPs)
+  double idle_power_w = 0;       // whole device, nothing running
+  double train_power_w = 0;      // whole device while a round runs
+  double infer_power_w = 0;      // whole device while answering requests
 
   // Stream seconds a round of `steps` optimizer steps and `train_flops` FLOPs occupies.
   double round_seconds(int steps, double train_flops) const;

@@ -26,11 +26,12 @@ struct BenchOptions {
   std::string data_root;   // overrides the spec's data.root when not empty
   std::string model_path;  // a TorchScript file overriding the spec's model
   std::string device = "cpu";
-  int threads = 0;         // 0 = all cores
+  int threads = 0;  // 0 = all cores
   double cache_mb = 256;
   bool quiet = false;
-  std::string command;     // the command line, for provenance
-  nlohmann::json overrides = nlohmann::json::object();  // merged into the spec (e.g. {"train":{"lr":0.001}})
+  std::string command;  // the command line, for provenance
+  nlohmann::json overrides =
+      nlohmann::json::object();  // merged into the spec (e.g. {"train":{"lr":0.001}})
   nlohmann::json policy_params = nlohmann::json::object();  // per component, see policy::make
 };
 
@@ -55,7 +56,7 @@ struct PretrainOptions {
   std::string device = "cpu";
   std::string model_path;  // a TorchScript file: used as deployed, not pretrained
   bool quiet = false;
-  std::string cache_dir;   // "" = $ETUNER_CACHE or ~/.cache/etuner
+  std::string cache_dir;  // "" = $ETUNER_CACHE or ~/.cache/etuner
 };
 
 // The deployed model for a stream: pretrained on the stream's pretraining set, cached by

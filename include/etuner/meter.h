@@ -24,8 +24,9 @@ namespace etuner::meter {
 
 struct Measurement {
   double time_s = 0;
-  double energy_j = 0;                            // sum over domain_energy_j
-  std::map<std::string, double> domain_energy_j;  // disjoint: "package-0", "package-0/dram", "gpu0", "VDD_IN"
+  double energy_j = 0;  // sum over domain_energy_j
+  std::map<std::string, double>
+      domain_energy_j;  // disjoint: "package-0", "package-0/dram", "gpu0", "VDD_IN"
   // Parts already inside a domain ("package-0/core", Jetson sub-rails under VDD_IN): shown,
   // never summed, so energy_j counts no joule twice.
   std::map<std::string, double> component_energy_j;
@@ -50,7 +51,8 @@ struct NvmlApi {
   std::function<int()> shutdown;
   std::function<int(unsigned* count)> device_get_count_v2;
   std::function<int(unsigned index, void** device)> device_get_handle_by_index_v2;
-  std::function<int(void* device, unsigned long long* energy_mj)> device_get_total_energy_consumption;
+  std::function<int(void* device, unsigned long long* energy_mj)>
+      device_get_total_energy_consumption;
   std::function<int(void* device, unsigned* power_mw)> device_get_power_usage;
   std::function<std::string(int code)> error_string;
 };
@@ -74,12 +76,12 @@ struct DetectOptions {
 
 // One backend as detection saw it on this machine, for `etuner meters`.
 struct BackendInfo {
-  std::string name;                  // "jetson", "nvml", "rapl", "modeled"
+  std::string name;  // "jetson", "nvml", "rapl", "modeled"
   bool available = false;
   std::string status;                // how it reads, or why it cannot
   std::vector<std::string> domains;  // what energy_j sums
   std::vector<std::string> components;
-  std::string measures;              // what those numbers cover, in words
+  std::string measures;  // what those numbers cover, in words
 };
 
 // The modeled meter: wall time of the window x the profile's power for the activity the key

@@ -33,23 +33,23 @@ struct ProfileResult {
   ProfileCandidate candidate;
   int epochs = 0;
   int replay_samples = 0;
-  double gain = kUnknown;       // held-out accuracy after the trial minus before (fraction)
-  double cost_samples = 0;      // sample passes of the full round: epochs x (pending + replay)
-  double trial_s = 0;           // measured time of the trial (decision overhead)
+  double gain = kUnknown;   // held-out accuracy after the trial minus before (fraction)
+  double cost_samples = 0;  // sample passes of the full round: epochs x (pending + replay)
+  double trial_s = 0;       // measured time of the trial (decision overhead)
 };
 
 // What the runtime measures for the scheduler. Signals it was not asked for stay kUnknown.
 struct ScheduleSignals {
   double now_s = 0;
-  int pending_samples = 0;   // labeled samples not trained on yet
+  int pending_samples = 0;  // labeled samples not trained on yet
   int pending_batches = 0;
   int oldest_batch_samples = 0;  // size of the oldest pending batch
-  int64_t seen_samples = 0;  // labeled samples received so far
+  int64_t seen_samples = 0;      // labeled samples received so far
   int rounds_run = 0;
   double last_round_end_s = 0;
   int requests_since_round = 0;
-  bool new_classes = false;  // the newest labeled batch has a label never seen before
-  bool drift = false;        // a scenario change was detected since the last round
+  bool new_classes = false;       // the newest labeled batch has a label never seen before
+  bool drift = false;             // a scenario change was detected since the last round
   bool label_space_grew = false;  // some labeled batch so far held a class new to the model
   double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
@@ -89,9 +89,9 @@ class Scheduler {
 
 struct FreezeSignals {
   int num_blocks = 0;
-  int frozen_prefix = 0;            // blocks [0, frozen_prefix) are frozen now
-  std::vector<double> similarity;   // per block, CKA of its output now vs the previous check
-  int similarity_steps = 0;         // SGD steps trained between those two checks
+  int frozen_prefix = 0;           // blocks [0, frozen_prefix) are frozen now
+  std::vector<double> similarity;  // per block, CKA of its output now vs the previous check
+  int similarity_steps = 0;        // SGD steps trained between those two checks
   // Per unit (blocks, then the head): mean L2 norm of the unit's gradient per step since the
   // previous check; 0 for frozen blocks; empty if not asked for or no step ran since.
   std::vector<double> grad_norms;
@@ -99,9 +99,9 @@ struct FreezeSignals {
   // copy of the model (taken at the previous measurement), relative to the reference's
   // squared norm; 0 for frozen blocks. Round starts only; empty if not asked for.
   std::vector<double> plasticity;
-  bool drift = false;               // scenario change detected since the last check
-  bool new_classes = false;         // a labeled batch since the last check held a class new to the model
-  bool round_start = false;         // first check of a round
+  bool drift = false;        // scenario change detected since the last check
+  bool new_classes = false;  // a labeled batch since the last check held a class new to the model
+  bool round_start = false;  // first check of a round
   int round = 0;
   int epoch = 0;
 };

@@ -55,19 +55,19 @@ struct Round {
 
 struct Policy {
   std::string name;
-  nlohmann::json summary;          // results.json policies[name], whole: the table reads it
-  std::vector<Request> requests;   // in stream-time order
-  std::vector<Round> rounds;       // in stream-time order
+  nlohmann::json summary;         // results.json policies[name], whole: the table reads it
+  std::vector<Request> requests;  // in stream-time order
+  std::vector<Round> rounds;      // in stream-time order
 };
 
 struct RunData {
   std::string dir;
-  nlohmann::json results;          // the whole results.json (provenance reads it)
+  nlohmann::json results;  // the whole results.json (provenance reads it)
   std::vector<Scenario> scenarios;
-  std::vector<Policy> policies;    // `immediate` first when present, then by name
+  std::vector<Policy> policies;  // `immediate` first when present, then by name
   int num_blocks = 0;
-  bool has_requests = false;       // requests.csv was found
-  bool has_rounds = false;         // rounds.csv was found
+  bool has_requests = false;  // requests.csv was found
+  bool has_rounds = false;    // rounds.csv was found
 };
 
 // Reads DIR/results.json, DIR/requests.csv, DIR/rounds.csv.

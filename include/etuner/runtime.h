@@ -38,8 +38,8 @@ struct RuntimeConfig {
   torch::Device device = torch::kCPU;
   uint64_t seed = 1;
   double cache_mb = 256;
-  bool verify_cache = false;   // recompute every cached activation and check it (tests)
-  std::string checkpoint_dir;  // "" = no checkpoints
+  bool verify_cache = false;       // recompute every cached activation and check it (tests)
+  std::string checkpoint_dir;      // "" = no checkpoints
   std::vector<int> known_classes;  // classes the deployed model was trained on
 };
 
@@ -56,7 +56,7 @@ struct Prediction {
 struct RoundRecord {
   int round = 0;
   double start_s = 0;
-  double end_s = 0;  // when the new version is deployed (stream time)
+  double end_s = 0;   // when the new version is deployed (stream time)
   int scenario = -1;  // the true scenario when the round started (for reports only)
   int fresh_samples = 0;
   int replay_samples = 0;
@@ -76,20 +76,20 @@ struct RoundRecord {
 };
 
 struct Totals {
-  double finetune_s = 0;     // rounds + decision overhead, measured
-  double decision_s = 0;     // signals and policy decisions, measured
+  double finetune_s = 0;  // rounds + decision overhead, measured
+  double decision_s = 0;  // signals and policy decisions, measured
   // Modeled device seconds of fine-tuning: rounds, profiling trials and decision passes.
   double modeled_s = 0;
   double finetune_j = 0;
   double inference_j = 0;
   double inference_s = 0;
   int rounds = 0;
-  int drifts = 0;            // scenario changes detected (labels or requests)
-  double similarity_s = 0;   // CKA probes inside rounds (already in finetune_s)
-  double adapt_s = 0;        // BatchNorm adaptation and pseudo-labels (already in decision_s)
+  int drifts = 0;              // scenario changes detected (labels or requests)
+  double similarity_s = 0;     // CKA probes inside rounds (already in finetune_s)
+  double adapt_s = 0;          // BatchNorm adaptation and pseudo-labels (already in decision_s)
   int64_t pseudo_labeled = 0;  // pseudo-labeled samples trained on
   int64_t samples_trained = 0;
-  int64_t cache_hits = 0;    // sample passes served from the frozen-prefix cache
+  int64_t cache_hits = 0;  // sample passes served from the frozen-prefix cache
   double train_flops = 0;
   // Forward passes run to decide (test-then-train, CKA and plasticity probes, BatchNorm
   // adaptation): work a device does for fine-tuning that no round counts.
@@ -119,9 +119,9 @@ class ReplayBuffer {
   bool class_balanced_;
   std::mt19937_64 rng_;
   torch::Tensor x_, y_;
-  std::vector<int64_t> slot_label_;               // label per filled slot
-  std::vector<int64_t> slot_id_;                  // sample id per filled slot
-  std::vector<int64_t> held_, seen_of_class_;     // per class: in the buffer, seen so far
+  std::vector<int64_t> slot_label_;            // label per filled slot
+  std::vector<int64_t> slot_id_;               // sample id per filled slot
+  std::vector<int64_t> held_, seen_of_class_;  // per class: in the buffer, seen so far
   int64_t filled_ = 0;
   int64_t seen_ = 0;
 };
@@ -137,7 +137,9 @@ class DriftMonitor {
   // was calibrated on (docs/algorithms.md).
   explicit DriftMonitor(double z_threshold = 6, int min_reference = 16, int max_reference = 256,
                         int min_window = 30)
-      : z_threshold_(z_threshold), min_reference_(min_reference), max_reference_(max_reference),
+      : z_threshold_(z_threshold),
+        min_reference_(min_reference),
+        max_reference_(max_reference),
         min_window_(min_window) {}
   void observe(const torch::Tensor& images);
   bool end_gap();
@@ -148,7 +150,8 @@ class DriftMonitor {
   void retire_old_gaps();
   double z_threshold_;
   int min_reference_, max_reference_, min_window_;
-  torch::Tensor gap_, ref_;  // per-image features: this gap's, and the reference since the last change
+  torch::Tensor gap_,
+      ref_;  // per-image features: this gap's, and the reference since the last change
   std::deque<torch::Tensor> window_;  // the recent gaps under test, oldest first
   double last_score_ = 0;
 };
@@ -158,7 +161,7 @@ class DriftMonitor {
 struct PeerProbes {
   std::vector<torch::Tensor> grad_sum;  // per unit: per-step gradient norms, summed
   int grad_steps = 0;
-  torch::Tensor probe;                             // fixed since the last change
+  torch::Tensor probe;  // fixed since the last change
   // Block outputs on the probe at the previous measurement: what a lagging reference copy
   // of the model would compute, kept instead of the copy (no clone, no second forward).
   std::vector<torch::Tensor> reference;
@@ -293,9 +296,9 @@ class Runtime {
   int64_t steps_at_probe_ = 0;             // steps_trained_ when probe_prev_ was measured
   bool measure_next_ = false;
   // Answered requests (inputs, predicted labels, confidence): BN adaptation and pseudo-labels.
-  torch::Tensor recent_x_;                   // last answered inputs (BN refresh on deploy)
-  torch::Tensor bn_waiting_;                 // answered inputs since the last BN step
-  torch::Tensor pseudo_x_, pseudo_y_;        // confident answers not trained on yet
+  torch::Tensor recent_x_;             // last answered inputs (BN refresh on deploy)
+  torch::Tensor bn_waiting_;           // answered inputs since the last BN step
+  torch::Tensor pseudo_x_, pseudo_y_;  // confident answers not trained on yet
   Totals totals_;
   PeerProbes peer_;
 };

@@ -25,8 +25,8 @@ struct ServeConfig {
   // The model: a zoo name or a TorchScript file. With stream_spec, the spec's pretrained
   // model, label space, input shape and training settings are used instead.
   std::string model = "tiny";
-  std::string stream_spec;   // "" = none: classes and the input shape below define the task
-  std::string data_root;     // overrides the spec's data.root
+  std::string stream_spec;  // "" = none: classes and the input shape below define the task
+  std::string data_root;    // overrides the spec's data.root
   int classes = 0;
   int channels = 3;
   int height = 32;
@@ -39,15 +39,15 @@ struct ServeConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = any free port (Server::start returns it)
 
-  int torch_threads = 1;            // LibTorch intra-op threads (inference and training)
-  int trainer_nice = 10;            // added to the trainer thread's nice value: rounds yield
-  bool trainer_idle = false;        // SCHED_IDLE trainer: rounds use only otherwise idle CPU
-  int max_inflight = 8;             // concurrent predict/sample requests; more get 503
+  int torch_threads = 1;             // LibTorch intra-op threads (inference and training)
+  int trainer_nice = 10;             // added to the trainer thread's nice value: rounds yield
+  bool trainer_idle = false;         // SCHED_IDLE trainer: rounds use only otherwise idle CPU
+  int max_inflight = 8;              // concurrent predict/sample requests; more get 503
   size_t max_body_bytes = 4u << 20;  // larger bodies get 413
-  int batch_samples = 32;           // samples handed to the runtime as one labeled batch
-  double batch_wait_s = 1.0;        // ... or fewer, once the oldest has waited this long
-  bool quiet = false;               // no log lines on stderr
-  int test_delay_ms = 0;            // tests only: each predict holds its slot this long
+  int batch_samples = 32;            // samples handed to the runtime as one labeled batch
+  double batch_wait_s = 1.0;         // ... or fewer, once the oldest has waited this long
+  bool quiet = false;                // no log lines on stderr
+  int test_delay_ms = 0;             // tests only: each predict holds its slot this long
 };
 
 class Server {

@@ -40,8 +40,8 @@ struct TrainConfig {
   double weight_decay = 5e-4;
   int batch_size = 32;
   int epochs_per_round = 3;
-  int replay_samples = 256;   // replayed per round, drawn from the replay buffer
-  int replay_buffer = 2000;   // reservoir of seen samples (seeded with pretraining samples)
+  int replay_samples = 256;  // replayed per round, drawn from the replay buffer
+  int replay_buffer = 2000;  // reservoir of seen samples (seeded with pretraining samples)
   // reservoir: every seen sample equally likely to be kept; class_balanced: every seen class
   // gets an equal share of the buffer (new classes displace the largest ones).
   std::string replay_policy = "reservoir";

@@ -51,11 +51,11 @@ struct RoundConfig {
 
 struct RoundResult {
   int steps = 0;
-  int64_t samples = 0;       // sample passes (samples x epochs)
-  double train_flops = 0;    // forward+backward FLOPs actually executed
-  double loss = 0;           // mean loss of the last epoch
-  bool finite = true;        // false: a loss went NaN/inf and the round must be discarded
-  int frozen_prefix = 0;     // at the end of the round
+  int64_t samples = 0;     // sample passes (samples x epochs)
+  double train_flops = 0;  // forward+backward FLOPs actually executed
+  double loss = 0;         // mean loss of the last epoch
+  bool finite = true;      // false: a loss went NaN/inf and the round must be discarded
+  int frozen_prefix = 0;   // at the end of the round
   int64_t cache_hits = 0;
 };
 
@@ -76,7 +76,6 @@ struct Eval {
   double accuracy = 0;
 };
 Eval evaluate(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y);
-
 
 // Linear CKA (Kornblith et al. 2019) between two representations [n, ...] of the same n
 // samples, through their centered n x n Gram matrices (cheap when features >> n): 1 for

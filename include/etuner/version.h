@@ -3,6 +3,6 @@
 #include <string>
 
 namespace etuner {
-std::string version();        // "0.1.0"
-std::string git_describe();   // commit the binary was built from
+std::string version();       // "0.1.0"
+std::string git_describe();  // commit the binary was built from
 }  // namespace etuner

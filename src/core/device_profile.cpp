@@ -16,7 +16,8 @@ const std::vector<DeviceProfile>& table() {
        "idle 5 W",
        0.006, 0.024, 66e9, 5.0, 20.0, 20.0},
       {"h200", "NVIDIA H200, LibTorch 2.11+cu130",
-       "step cost: shared/notes/step-costs.md: 6.5 ms/step at batch 32, 7.6 ms at 128 give 6.1 ms/step + "
+       "step cost: shared/notes/step-costs.md: 6.5 ms/step at batch 32, 7.6 ms at 128 give 6.1 "
+       "ms/step + "
        "0.012 ms/img = 20 TFLOP/s at 0.246 GFLOP/img; power from the NVML counter there: "
        "0.031 J/img at 4.9k img/s = 150 W while training; idle 75 W (H200 board idle, NVML)",
        0.005, 0.0061, 20e12, 75.0, 150.0, 120.0},

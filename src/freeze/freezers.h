@@ -19,7 +19,8 @@ inline int current_prefix(const policy::FreezeSignals& s, int max_frozen) {
 }
 // A detected change unfreezes every block (what each freezer resets is its own).
 inline policy::FreezePlan unfreeze_all(const policy::FreezeSignals& s, bool measure_similarity) {
-  return {0, measure_similarity, s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
+  return {0, measure_similarity,
+          s.frozen_prefix > 0 ? "change detected: all blocks unfrozen" : "change"};
 }
 
 std::unique_ptr<policy::Freezer> make_none(const nlohmann::json& params);

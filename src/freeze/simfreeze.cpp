@@ -7,9 +7,9 @@
 // it drifted since it last started training: at a small learning rate a block still learning
 // steadily drifts little per check, but not less than it did. The frozen prefix grows to
 // the longest run of converged blocks from the input side (a block after a trainable one
-// keeps training: its input still moves). The prefix only grows within a scenario; a detected change unfreezes
-// every block, because a shift of the inputs moves the earliest representations first and
-// a frozen prefix would serve stale features to everything after it. New classes unfreeze
+// keeps training: its input still moves). The prefix only grows within a scenario; a detected
+// change unfreezes every block, because a shift of the inputs moves the earliest representations
+// first and a frozen prefix would serve stale features to everything after it. New classes unfreeze
 // the back of the prefix (`new_class_keep`). The head always trains.
 #include <algorithm>
 #include <vector>
@@ -23,7 +23,7 @@ namespace {
 struct SimParams {
   double threshold = 0.999;
   int patience = 2;
-  int max_frozen = -1;  // -1 = every block may freeze (the head still trains)
+  int max_frozen = -1;          // -1 = every block may freeze (the head still trains)
   double new_class_keep = 0.5;  // share of the frozen prefix kept when new classes arrive
   double decay = 1;  // drift per step relative to its peak since training (re)started; 1 = off
 };
@@ -101,7 +101,8 @@ class SimFreeze final : public policy::Freezer {
 
   SimParams p_;
   std::vector<int> streak_;
-  std::vector<double> peak_rate_;  // per block: fastest drift per step since it last started training
+  std::vector<double>
+      peak_rate_;  // per block: fastest drift per step since it last started training
 };
 
 }  // namespace

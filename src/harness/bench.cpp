@@ -104,15 +104,16 @@ nlohmann::json run_bench(const BenchOptions& o) {
   std::string source;
   for (const auto& name : o.policies) {
     auto cfg = runtime_config(spec, o, splits, name);
-    runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg, meter::detect(cfg.profile));
+    runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg,
+                        meter::detect(cfg.profile));
     seed_replay(rt, spec, splits);
     torch::manual_seed(spec.seed);
     runs.push_back(replay(rt, tl, progress_printer(name, o.quiet)));
     source = rt.energy_source();
     policies[name] = policy_summary(runs.back(), spec, tl, source);
   }
-  RunContext ctx{o.command, o.device, threads,
-                 o.model_path.empty() ? spec.model : o.model_path, base->num_blocks()};
+  RunContext ctx{o.command, o.device, threads, o.model_path.empty() ? spec.model : o.model_path,
+                 base->num_blocks()};
   auto results = results_json(spec, tl, ctx, policies);
   write_json_file(o.out_dir + "/results.json", results);
   write_requests_csv(o.out_dir + "/requests.csv", runs);

@@ -10,10 +10,10 @@ namespace {
 
 // t(0.975, df) for df 1..30. Beyond 30 the normal quantile 1.96 stands in: it understates
 // the true quantile by under 3% up to df 60, and sweeps of that many seeds are rare.
-constexpr std::array<double, 30> kT975 = {
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+constexpr std::array<double, 30> kT975 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                          2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                          2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                          2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
 
 double sample_sd(const std::vector<double>& xs, double mean) {
   double squares = 0;

@@ -63,7 +63,9 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
     rc.seed = stream::pretrain_seed(spec) * 31 + e;  // not the stream's seed: the cache key
     auto r = tuning::run_round(m, *opt, xd, yd, rc, none, nullptr);
     if (!r.finite) throw ModelError("pretraining diverged (loss NaN/inf): lower pretrain.lr");
-    if (progress) std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   " << std::flush;
+    if (progress)
+      std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   "
+                << std::flush;
   }
   if (progress) std::cerr << "\n";
   m.set_training(false);
@@ -75,12 +77,12 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
                                 const PretrainOptions& o) {
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
   std::ostringstream key;
-  key << spec.model << "|" << spec.data.source << "|"
-      << stream::pretrain_seed(spec) << "|"
+  key << spec.model << "|" << spec.data.source << "|" << stream::pretrain_seed(spec) << "|"
       << nlohmann::json(spec.pretrain.classes).dump() << "|" << spec.pretrain.samples << "|"
       << spec.pretrain.epochs << "|" << spec.pretrain.lr << "|" << spec.pretrain.batch_size << "|"
       << splits.train.images.sizes() << "|"
-      << fingerprint(splits.train.images.index_select(0, rows), splits.train.labels.index_select(0, rows));
+      << fingerprint(splits.train.images.index_select(0, rows),
+                     splits.train.labels.index_select(0, rows));
   // Weights pretrained on a GPU differ from CPU ones (other kernels, other rounding): a CPU
   // run must not pick them up, or CPU results stop reproducing. CPU keys stay as they were.
   if (o.device != "cpu") key << "|" << o.device;

@@ -56,7 +56,8 @@ double mean_over_answers(const PolicyRun& run, F value) {
 }
 
 double average_accuracy(const PolicyRun& run) {
-  return mean_over_answers(run, [](const Answer& a) { return a.prediction == a.label ? 1.0 : 0.0; });
+  return mean_over_answers(run,
+                           [](const Answer& a) { return a.prediction == a.label ? 1.0 : 0.0; });
 }
 
 // How far behind the labels the answering versions were, averaged over requests: staleness
@@ -66,7 +67,8 @@ double mean_lag_samples(const PolicyRun& run) {
 }
 
 // Realtime runs have idle stream time between rounds; instant runs have none by definition.
-double idle_energy(const PolicyRun& run, const stream::StreamSpec& spec, const stream::Timeline& tl) {
+double idle_energy(const PolicyRun& run, const stream::StreamSpec& spec,
+                   const stream::Timeline& tl) {
   if (spec.protocol.mode != "realtime") return 0;
   const auto& p = device_profile(spec.protocol.device);
   return std::max(0.0, tl.end_s - run.totals.modeled_s) * p.idle_power_w;
@@ -132,7 +134,8 @@ nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeli
 void write_requests_csv(const std::string& path, const std::vector<PolicyRun>& runs) {
   std::ofstream out(path);
   if (!out) throw IoError(path + ": cannot write");
-  out << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version,lag_samples\n";
+  out << "policy,request,time_s,scenario,label,prediction,correct,confidence,model_version,lag_"
+         "samples\n";
   for (const auto& r : runs)
     for (const auto& a : r.answers)
       out << r.name << "," << a.request << "," << a.time_s << "," << a.scenario << "," << a.label
@@ -144,7 +147,8 @@ void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& run
   std::ofstream out(path);
   if (!out) throw IoError(path + ": cannot write");
   out << "policy,round,start_s,end_s,scenario,samples,steps,epochs,frozen_prefix,frozen_mask,"
-         "wall_s,modeled_s,energy_j,train_flops,loss,fresh_samples,replay_samples,discarded,reason\n";
+         "wall_s,modeled_s,energy_j,train_flops,loss,fresh_samples,replay_samples,discarded,"
+         "reason\n";
   for (const auto& run : runs)
     for (const auto& r : run.rounds)
       out << run.name << "," << r.round << "," << r.start_s << "," << r.end_s << "," << r.scenario

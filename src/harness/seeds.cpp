@@ -50,8 +50,11 @@ nlohmann::json or_null(const std::optional<double>& x) {
 nlohmann::json delta_json(const PairedDelta& d) {
   nlohmann::json interval = nullptr;
   if (d.ci95_half_width) interval = {d.mean - *d.ci95_half_width, d.mean + *d.ci95_half_width};
-  return {{"per_seed", d.per_seed}, {"mean", d.mean}, {"sd", or_null(d.sd)},
-          {"ci95_half_width", or_null(d.ci95_half_width)}, {"ci95", interval}};
+  return {{"per_seed", d.per_seed},
+          {"mean", d.mean},
+          {"sd", or_null(d.sd)},
+          {"ci95_half_width", or_null(d.ci95_half_width)},
+          {"ci95", interval}};
 }
 
 nlohmann::json ratio_json(const RatioSeries& r) {
@@ -80,9 +83,9 @@ nlohmann::json policy_over_seeds(const std::vector<nlohmann::json>& runs, const 
 nlohmann::json seeds_json(const BenchOptions& o, const std::vector<int>& seeds,
                           int64_t pretrain_seed, const std::vector<nlohmann::json>& runs) {
   const auto& baseline = o.policies.front();
-  nlohmann::json j = {{"command", o.command},      {"stream", runs.front()["stream"]},
-                      {"seeds", seeds},            {"pretrain_seed", pretrain_seed},
-                      {"baseline", baseline},      {"results", nlohmann::json::array()}};
+  nlohmann::json j = {{"command", o.command}, {"stream", runs.front()["stream"]},
+                      {"seeds", seeds},       {"pretrain_seed", pretrain_seed},
+                      {"baseline", baseline}, {"results", nlohmann::json::array()}};
   for (int s : seeds)  // relative to seeds.json, so an output directory can move
     j["results"].push_back("seed-" + std::to_string(s) + "/results.json");
   for (const auto& p : o.policies) j["policies"][p] = policy_over_seeds(runs, p, baseline);

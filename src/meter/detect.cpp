@@ -53,7 +53,8 @@ std::unique_ptr<Meter> detect(const DeviceProfile& profile, const DetectOptions&
   }
   // With no sources this is the modeled meter, on the injected clock.
   std::unique_ptr<Meter> meter = make_measured(std::move(sources), profile, options, clock, warn);
-  for (const auto& problem : problems) warn("etuner meter: " + problem + "; using " + meter->source());
+  for (const auto& problem : problems)
+    warn("etuner meter: " + problem + "; using " + meter->source());
   return meter;
 }
 

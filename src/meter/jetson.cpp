@@ -68,12 +68,14 @@ std::string first_label(const fs::path& dir, const std::vector<std::string>& fil
 std::optional<Rail> hwmon_rail(const fs::path& dir, const std::string& chip, int n) {
   const std::string i = std::to_string(n);
   std::string enabled;
-  if (sysfs::try_read(dir / ("in" + i + "_enable"), &enabled) == 0 && enabled == "0") return std::nullopt;
+  if (sysfs::try_read(dir / ("in" + i + "_enable"), &enabled) == 0 && enabled == "0")
+    return std::nullopt;
   Rail r;
   if (sysfs::exists(dir / ("power" + i + "_input"))) {
     r.power_file = dir / ("power" + i + "_input");
     r.scale_w = 1e-6;
-  } else if (sysfs::exists(dir / ("in" + i + "_input")) && sysfs::exists(dir / ("curr" + i + "_input"))) {
+  } else if (sysfs::exists(dir / ("in" + i + "_input")) &&
+             sysfs::exists(dir / ("curr" + i + "_input"))) {
     r.volt_file = dir / ("in" + i + "_input");
     r.curr_file = dir / ("curr" + i + "_input");
   } else {
@@ -98,7 +100,8 @@ void scan_iio(const fs::path& iio, std::vector<Rail>& rails) {
   for (const auto& name : sysfs::list(iio)) {
     const fs::path dir = iio / name;
     std::string chip;
-    if (sysfs::try_read(dir / "name", &chip) != 0 || chip.find("ina3221") == std::string::npos) continue;
+    if (sysfs::try_read(dir / "name", &chip) != 0 || chip.find("ina3221") == std::string::npos)
+      continue;
     for (int n = 0; n < 3; ++n) {
       const std::string i = std::to_string(n);
       if (!sysfs::exists(dir / ("in_power" + i + "_input"))) continue;
@@ -133,13 +136,17 @@ std::set<std::string> domain_rails(const std::vector<Rail>& rails) {
   return all;
 }
 
-void fill_info(BackendInfo& info, const std::vector<Rail>& rails, const std::set<std::string>& domains) {
+void fill_info(BackendInfo& info, const std::vector<Rail>& rails,
+               const std::set<std::string>& domains) {
   info.available = true;
   info.status = "power rails sampled and integrated";
-  for (const auto& r : rails) (domains.count(r.label) ? info.domains : info.components).push_back(r.label);
-  info.measures = domains.size() == 1 && kTotalRails.count(*domains.begin())
-                      ? "the whole module at its input rail " + *domains.begin() + "; other rails shown as parts"
-                      : "the listed rails only (no module input rail found): anything not on them is missed";
+  for (const auto& r : rails)
+    (domains.count(r.label) ? info.domains : info.components).push_back(r.label);
+  info.measures =
+      domains.size() == 1 && kTotalRails.count(*domains.begin())
+          ? "the whole module at its input rail " + *domains.begin() +
+                "; other rails shown as parts"
+          : "the listed rails only (no module input rail found): anything not on them is missed";
 }
 
 }  // namespace
@@ -154,7 +161,8 @@ Probe probe_jetson(const DetectOptions& options, const Clock& clock) {
   std::vector<std::string> problems;
   std::vector<Rail> rails = usable(std::move(found), problems);
   if (rails.empty()) {
-    p.info.status = problems.empty() ? "no INA3221/INA238 power monitors in hwmon or iio" : problems.front();
+    p.info.status =
+        problems.empty() ? "no INA3221/INA238 power monitors in hwmon or iio" : problems.front();
     if (!problems.empty()) p.problem = "jetson: " + p.info.status;
     return p;
   }

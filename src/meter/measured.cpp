@@ -27,7 +27,7 @@ struct Still {
 };
 
 struct Entry {
-  std::string name;                  // "nvml+rapl"; "modeled" has no sources
+  std::string name;  // "nvml+rapl"; "modeled" has no sources
   std::vector<std::string> sources;
 };
 
@@ -63,8 +63,11 @@ class MeasuredMeter final : public Meter {
  public:
   MeasuredMeter(std::vector<std::unique_ptr<Source>> sources, DeviceProfile profile,
                 const DetectOptions& options, Clock clock, Warn warn)
-      : sources_(std::move(sources)), profile_(std::move(profile)),
-        frozen_min_s_(options.frozen_min_window_s), clock_(std::move(clock)), warn_(std::move(warn)) {
+      : sources_(std::move(sources)),
+        profile_(std::move(profile)),
+        frozen_min_s_(options.frozen_min_window_s),
+        clock_(std::move(clock)),
+        warn_(std::move(warn)) {
     std::vector<std::string> names;
     for (const auto& s : sources_) names.push_back(s->name());
     entries_ = chain(names);
@@ -131,13 +134,15 @@ class MeasuredMeter final : public Meter {
     failed_.insert(source);
     const size_t was = active_;
     while (!usable(entries_[active_])) ++active_;  // modeled, last, is always usable
-    const std::string line = source + " " + why + "; using " + entries_[active_].name + " for the rest of the run";
+    const std::string line =
+        source + " " + why + "; using " + entries_[active_].name + " for the rest of the run";
     if (active_ != was) note_ = "fallback: " + line;
     warn_("etuner meter: " + line);
   }
 
   bool usable(const Entry& e) const {
-    return std::none_of(e.sources.begin(), e.sources.end(), [&](const auto& s) { return failed_.count(s) > 0; });
+    return std::none_of(e.sources.begin(), e.sources.end(),
+                        [&](const auto& s) { return failed_.count(s) > 0; });
   }
 
   Measurement measure(const std::string& key, const Snapshot& then, const Snapshot& now) {
@@ -173,7 +178,8 @@ class MeasuredMeter final : public Meter {
     return true;
   }
 
-  bool add_source(const std::string& s, const Reading& then, const Reading& now, double now_t_s, Measurement& m) {
+  bool add_source(const std::string& s, const Reading& then, const Reading& now, double now_t_s,
+                  Measurement& m) {
     Joules d = delta(now.domains, then.domains);
     if (const std::string frozen = drop_frozen(s, d, now_t_s); !frozen.empty()) {
       fail(s, "reading frozen or zero (" + frozen + ")");
@@ -204,7 +210,8 @@ class MeasuredMeter final : public Meter {
       d.erase(k);
       dropped_[s].insert(k);
     }
-    warn_("etuner meter: " + s + " frozen: " + what + "; dropped, the other " + s + " domains are still measured");
+    warn_("etuner meter: " + s + " frozen: " + what + "; dropped, the other " + s +
+          " domains are still measured");
     return "";
   }
 

@@ -57,9 +57,9 @@ BackendInfo modeled_info(const DeviceProfile& profile) {
   info.available = true;
   info.status = "always available; a model, not a measurement";
   info.domains = {"modeled:" + profile.name};
-  info.measures = "window wall time x device profile '" + profile.name +
-                  "' power: round " + watts(profile.train_power_w) + ", infer " +
-                  watts(profile.infer_power_w) + ", idle/other " + watts(profile.idle_power_w);
+  info.measures = "window wall time x device profile '" + profile.name + "' power: round " +
+                  watts(profile.train_power_w) + ", infer " + watts(profile.infer_power_w) +
+                  ", idle/other " + watts(profile.idle_power_w);
   return info;
 }
 

@@ -28,7 +28,8 @@ NvmlApi bind(void* lib) {
   api.init_v2 = symbol<int()>(lib, "nvmlInit_v2");
   api.shutdown = symbol<int()>(lib, "nvmlShutdown");
   api.device_get_count_v2 = symbol<int(unsigned*)>(lib, "nvmlDeviceGetCount_v2");
-  api.device_get_handle_by_index_v2 = symbol<int(unsigned, void**)>(lib, "nvmlDeviceGetHandleByIndex_v2");
+  api.device_get_handle_by_index_v2 =
+      symbol<int(unsigned, void**)>(lib, "nvmlDeviceGetHandleByIndex_v2");
   api.device_get_total_energy_consumption =
       symbol<int(void*, unsigned long long*)>(lib, "nvmlDeviceGetTotalEnergyConsumption");
   api.device_get_power_usage = symbol<int(void*, unsigned*)>(lib, "nvmlDeviceGetPowerUsage");
@@ -86,8 +87,10 @@ class NvmlSource final : public Source {
     Reading r;
     Watts power;
     for (const auto& g : gpus_) {
-      if (g.counter) r.domains[g.key] = since_open_j(g);
-      else power[g.key] = power_w(g);
+      if (g.counter)
+        r.domains[g.key] = since_open_j(g);
+      else
+        power[g.key] = power_w(g);
     }
     if (power.empty()) return r;
     integral_.add(clock_(), power);
@@ -104,7 +107,8 @@ class NvmlSource final : public Source {
   }
   double since_open_j(const Gpu& g) const {
     const unsigned long long mj = energy_mj(g);
-    if (mj < g.first_mj) throw DeviceError(g.key + ": energy counter went backwards (driver reloaded?)");
+    if (mj < g.first_mj)
+      throw DeviceError(g.key + ": energy counter went backwards (driver reloaded?)");
     return (mj - g.first_mj) * 1e-3;
   }
   double power_w(const Gpu& g) const {
@@ -141,7 +145,8 @@ std::string describe_gpus(const std::vector<Gpu>& gpus) {
   }
   std::string s;
   if (!counters.empty()) s = "energy counter (mJ): " + counters;
-  if (!sampled.empty()) s += std::string(s.empty() ? "" : "; ") + "power (mW) sampled and integrated: " + sampled;
+  if (!sampled.empty())
+    s += std::string(s.empty() ? "" : "; ") + "power (mW) sampled and integrated: " + sampled;
   return s;
 }
 
@@ -170,8 +175,10 @@ std::vector<Gpu> find_gpus(Session& s, std::vector<std::string>& problems) {
     g.key = "gpu" + std::to_string(i);
     s.check(s.api().device_get_handle_by_index_v2(i, &g.handle), "nvmlDeviceGetHandleByIndex_v2");
     const std::string why = classify(s, g);
-    if (why.empty()) gpus.push_back(g);
-    else problems.push_back(why);
+    if (why.empty())
+      gpus.push_back(g);
+    else
+      problems.push_back(why);
   }
   if (count == 0) problems.push_back("no NVIDIA GPUs");
   return gpus;

@@ -56,9 +56,9 @@ class RaplSource final : public Source {
 };
 
 struct ZoneDir {
-  std::string dir;       // "intel-rapl:0:1"
-  std::string family;    // "intel-rapl"
-  std::string parent;    // "intel-rapl:0" for a subzone, "" for a top-level zone
+  std::string dir;     // "intel-rapl:0:1"
+  std::string family;  // "intel-rapl"
+  std::string parent;  // "intel-rapl:0" for a subzone, "" for a top-level zone
 };
 
 std::vector<ZoneDir> zone_dirs(const fs::path& powercap) {
@@ -100,7 +100,8 @@ std::string open_zone(const fs::path& dir, Zone& z, int* err) {
   *err = sysfs::try_read(dir / "energy_uj", &energy);
   if (*err != 0) return dir.filename().string() + "/energy_uj: " + std::strerror(*err);
   if (sysfs::try_read(dir / "max_energy_range_uj", &range) != 0)
-    return dir.filename().string() + "/max_energy_range_uj unreadable: wrap-around cannot be handled";
+    return dir.filename().string() +
+           "/max_energy_range_uj unreadable: wrap-around cannot be handled";
   try {
     z.max_uj = sysfs::read_u64(dir / "max_energy_range_uj");
     z.last_uj = sysfs::read_u64(dir / "energy_uj");
@@ -118,8 +119,10 @@ void add_zone(const fs::path& powercap, const ZoneDir& d, std::set<std::string>&
   int err = 0;
   const std::string problem = open_zone(powercap / d.dir, z, &err);
   if (err == EACCES || err == EPERM) ++scan.denied;
-  if (problem.empty()) scan.zones.push_back(std::move(z));
-  else scan.problems.push_back(problem);
+  if (problem.empty())
+    scan.zones.push_back(std::move(z));
+  else
+    scan.problems.push_back(problem);
 }
 
 Scan scan_zones(const fs::path& powercap) {
@@ -146,7 +149,8 @@ std::string unavailable_reason(const Scan& scan, const fs::path& powercap) {
     return "energy_uj is root-only (Linux >= 5.10, CVE-2020-8694); docs/metering.md shows how "
            "to grant read access";
   if (scan.problems.empty())
-    return "no RAPL zones under " + powercap.string() + " (not Intel/AMD, or a VM without powercap)";
+    return "no RAPL zones under " + powercap.string() +
+           " (not Intel/AMD, or a VM without powercap)";
   return scan.problems.front();
 }
 
@@ -155,8 +159,9 @@ std::string unavailable_reason(const Scan& scan, const fs::path& powercap) {
 Probe probe_rapl(const DetectOptions& options) {
   Probe p;
   p.info.name = "rapl";
-  p.info.measures = "CPU package(s): cores, caches, uncore; DRAM where exposed. Not GPUs, disks "
-                    "or the rest of the board";
+  p.info.measures =
+      "CPU package(s): cores, caches, uncore; DRAM where exposed. Not GPUs, disks "
+      "or the rest of the board";
   const fs::path powercap = sysfs::under(options.sysfs_root, "/sys/class/powercap");
   Scan scan = scan_zones(powercap);
   if (has_domain(scan.zones)) {

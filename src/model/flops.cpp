@@ -67,8 +67,7 @@ FlopsProfile profile_flops(BlockModel& m, const torch::Tensor& sample) {
   FlopsProfile p;
   for (int i = 0; i < probe->num_units(); ++i) {
     torch::Tensor y = probe->forward_unit(i, x);
-    p.unit_forward_flops.push_back(
-        unit_flops(probe->unit_parameters(i), {spatial(x), spatial(y)}));
+    p.unit_forward_flops.push_back(unit_flops(probe->unit_parameters(i), {spatial(x), spatial(y)}));
     x = y;
   }
   return p;

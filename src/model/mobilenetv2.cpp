@@ -58,8 +58,8 @@ struct Group {
 };
 
 // The paper's table 2 with group 2's stride set to 1 for 32x32 inputs.
-constexpr Group kGroups[] = {{1, 16, 1, 1},  {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                             {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+constexpr Group kGroups[] = {{1, 16, 1, 1}, {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                             {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
 constexpr int kStemChannels = 32;
 constexpr int kLastChannels = 1280;
 

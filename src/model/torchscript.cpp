@@ -67,8 +67,7 @@ class ScriptModel final : public BlockModel {
     try {
       return units_[i].forward({flatten ? x.flatten(1) : x}).toTensor();
     } catch (const c10::Error& e) {
-      throw ModelError(name() + ": unit " + std::to_string(i) + " failed: " +
-                       brief(e));
+      throw ModelError(name() + ": unit " + std::to_string(i) + " failed: " + brief(e));
     }
   }
 
@@ -130,8 +129,8 @@ class ScriptModel final : public BlockModel {
     // handed a flattened input.
     const auto& head = units_.back();
     auto head_params = head.parameters();
-    head_takes_features_ = head.children().size() == 0 && head_params.size() > 0 &&
-                           (*head_params.begin()).dim() == 2;
+    head_takes_features_ =
+        head.children().size() == 0 && head_params.size() > 0 && (*head_params.begin()).dim() == 2;
   }
 
   torch::Device device() const {
@@ -148,8 +147,8 @@ class ScriptModel final : public BlockModel {
     for (size_t k = 0; same && k < mine.size(); ++k)
       same = mine[k].sizes().equals(theirs[k].sizes());
     if (!same)
-      throw ModelError("TorchScript file '" + path + "' has other parameter shapes than '" +
-                       path_ + "'");
+      throw ModelError("TorchScript file '" + path + "' has other parameter shapes than '" + path_ +
+                       "'");
   }
 
   torch::jit::Module module_;

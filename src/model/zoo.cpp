@@ -17,10 +17,9 @@ struct ZooEntry {
 };
 
 constexpr ZooEntry kZoo[] = {
-    {"resnet20", "CIFAR ResNet-20, option-A shortcuts, 9 blocks, 0.27M params", 4,
-     zoo::resnet20},
-    {"mobilenetv2", "MobileNetV2 for 32x32 (stem and group 2 stride 1), 8 blocks, 2.2M params",
-     8, zoo::mobilenetv2},
+    {"resnet20", "CIFAR ResNet-20, option-A shortcuts, 9 blocks, 0.27M params", 4, zoo::resnet20},
+    {"mobilenetv2", "MobileNetV2 for 32x32 (stem and group 2 stride 1), 8 blocks, 2.2M params", 8,
+     zoo::mobilenetv2},
     {"smallcnn", "4 conv3x3-BN-ReLU blocks (32,32,64,64) for 28x28x1, 66k params", 4,
      zoo::smallcnn},
     {"tiny", "2 conv3x3(8)-BN-ReLU blocks, for tests", 1, zoo::tiny},

@@ -30,8 +30,8 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& ar, const std::string&
   if (!ar.try_read(name, t, is_buffer))
     throw ModelError("model file '" + path + "': no tensor '" + name + "'");
   if (!t.sizes().equals(like.sizes()))
-    throw ModelError("model file '" + path + "': tensor '" + name + "' is " +
-                     shape_str(t.sizes()) + " but the model has " + shape_str(like.sizes()));
+    throw ModelError("model file '" + path + "': tensor '" + name + "' is " + shape_str(t.sizes()) +
+                     " but the model has " + shape_str(like.sizes()));
   return t;
 }
 
@@ -109,8 +109,7 @@ void ZooModel::save(const std::string& path) const {
   torch::serialize::OutputArchive ar;
   ar.write(kNameKey, c10::IValue(name_));
   for (const auto& p : root_->named_parameters()) ar.write(p.key(), p.value());
-  for (const auto& b : root_->named_buffers())
-    ar.write(b.key(), b.value(), /*is_buffer=*/true);
+  for (const auto& b : root_->named_buffers()) ar.write(b.key(), b.value(), /*is_buffer=*/true);
   const std::string tmp = path + ".tmp";
   try {
     ar.save_to(tmp);

@@ -22,7 +22,8 @@ std::vector<svg::Point> moving_accuracy(const std::vector<Request>& requests, si
     correct += requests[i].correct ? 1 : 0;
     if (i >= window) correct -= requests[i - window].correct ? 1 : 0;
     const size_t n = std::min(i + 1, window);
-    if (i >= first) out.push_back({requests[i].time_s, static_cast<double>(correct) / static_cast<double>(n)});
+    if (i >= first)
+      out.push_back({requests[i].time_s, static_cast<double>(correct) / static_cast<double>(n)});
   }
   return svg::downsample(out, kMaxPoints);
 }
@@ -104,7 +105,8 @@ double stream_end(const RunData& run) {
 
 std::vector<svg::Band> scenario_bands(const RunData& run) {
   std::vector<svg::Band> out;
-  for (const auto& s : run.scenarios) out.push_back({s.start_s, s.end_s, s.name.empty() ? s.shift : s.name});
+  for (const auto& s : run.scenarios)
+    out.push_back({s.start_s, s.end_s, s.name.empty() ? s.shift : s.name});
   return out;
 }
 
@@ -133,20 +135,24 @@ std::string accuracy_section(const RunData& run) {
     c.series.push_back({p.name, policy_color(i), moving_accuracy(p.requests, window), false});
     c.marks.push_back(round_marks(p, policy_color(i)));
   }
-  const std::string note = "Moving window of the last " + std::to_string(window) +
-                           " requests (lines start at half a window). Shaded spans and dashed lines are "
-                           "scenarios; bars below the plot are each policy's fine-tuning rounds.";
+  const std::string note =
+      "Moving window of the last " + std::to_string(window) +
+      " requests (lines start at half a window). Shaded spans and dashed lines are "
+      "scenarios; bars below the plot are each policy's fine-tuning rounds.";
   return "<section id=\"accuracy\"><h2>Inference accuracy</h2>" +
          figure("Accuracy over stream time", note, svg::line_chart(c)) + "</section>";
 }
 
 std::string cost_section(const RunData& run) {
   const bool wall = any_wall_time(run) || !run.has_rounds;
-  const auto time = cumulative_chart(run, "chart-time", wall ? &Round::wall_s : &Round::modeled_s,
-                                     wall ? "fine-tuning time (wall s)" : "fine-tuning time (modeled s)");
-  const auto energy = cumulative_chart(run, "chart-energy", &Round::energy_j, "fine-tuning energy (J)");
-  const std::string time_note = wall ? "Wall-clock seconds spent training, summed over rounds."
-                                     : "No wall-clock times recorded: modeled seconds on the device profile.";
+  const auto time =
+      cumulative_chart(run, "chart-time", wall ? &Round::wall_s : &Round::modeled_s,
+                       wall ? "fine-tuning time (wall s)" : "fine-tuning time (modeled s)");
+  const auto energy =
+      cumulative_chart(run, "chart-energy", &Round::energy_j, "fine-tuning energy (J)");
+  const std::string time_note =
+      wall ? "Wall-clock seconds spent training, summed over rounds."
+           : "No wall-clock times recorded: modeled seconds on the device profile.";
   return "<section id=\"cost\"><h2>Fine-tuning cost</h2>" +
          figure("Cumulative fine-tuning time", time_note, svg::line_chart(time)) +
          figure("Cumulative fine-tuning energy", "Energy source: " + energy_sources(run) + ".",

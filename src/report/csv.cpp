@@ -50,7 +50,8 @@ double CsvFile::number(const CsvRow& row, const std::string& column, double fall
   if (s.empty()) return fallback;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) throw ConfigError(where(*this, row, column) + ": not a number '" + s + "'");
+  if (end != s.c_str() + s.size())
+    throw ConfigError(where(*this, row, column) + ": not a number '" + s + "'");
   return std::isfinite(v) ? v : fallback;  // "nan"/"inf" would poison sums and SVG coordinates
 }
 

@@ -15,7 +15,7 @@
 namespace etuner::report {
 
 struct CsvRow {
-  size_t line = 0;                  // 1-based line in the file, for error messages
+  size_t line = 0;  // 1-based line in the file, for error messages
   std::vector<std::string> fields;
 };
 
@@ -29,7 +29,8 @@ struct CsvFile {
   void require(const std::string& column) const;
   // The raw text ("" when the column or the field is missing).
   std::string text(const CsvRow& row, const std::string& column) const;
-  // The field as a number; empty, missing, nan or inf -> fallback; anything else unparsable -> ConfigError.
+  // The field as a number; empty, missing, nan or inf -> fallback; anything else unparsable ->
+  // ConfigError.
   double number(const CsvRow& row, const std::string& column, double fallback) const;
   // "1"/"true"/"yes" -> true, "0"/"false"/"no"/"" -> false; otherwise ConfigError.
   bool boolean(const CsvRow& row, const std::string& column) const;

@@ -15,7 +15,8 @@ constexpr double kLabelStrip = 18;  // scenario names above the rows
 constexpr char kFrozenColor[] = "#c3c8cf";
 
 bool frozen(const Round& r, int block) {
-  return block < static_cast<int>(r.frozen_mask.size()) && r.frozen_mask[static_cast<size_t>(block)] == '1';
+  return block < static_cast<int>(r.frozen_mask.size()) &&
+         r.frozen_mask[static_cast<size_t>(block)] == '1';
 }
 
 bool ever_froze(const Policy& p) {
@@ -23,18 +24,21 @@ bool ever_froze(const Policy& p) {
                      [](const Round& r) { return r.frozen_mask.find('1') != std::string::npos; });
 }
 
-std::string state_rect(const svg::Frame& f, double t0, double t1, double y, const std::string& color) {
+std::string state_rect(const svg::Frame& f, double t0, double t1, double y,
+                       const std::string& color) {
   const double x0 = f.px(t0), w = std::max(f.px(t1) - x0, 1.0);
-  return "<rect x=\"" + coord(x0) + "\" y=\"" + coord(y + 1) + "\" width=\"" + coord(w) + "\" height=\"" +
-         coord(kRowHeight - 2) + "\" fill=\"" + color + "\"/>";
+  return "<rect x=\"" + coord(x0) + "\" y=\"" + coord(y + 1) + "\" width=\"" + coord(w) +
+         "\" height=\"" + coord(kRowHeight - 2) + "\" fill=\"" + color + "\"/>";
 }
 
 // One block's row: runs of equal state merge into one rect each.
-std::string block_row(const svg::Frame& f, const Policy& p, int block, double y, const std::string& color) {
+std::string block_row(const svg::Frame& f, const Policy& p, int block, double y,
+                      const std::string& color) {
   std::string out;
   size_t run_start = 0;
   for (size_t i = 1; i <= p.rounds.size(); ++i) {
-    if (i < p.rounds.size() && frozen(p.rounds[i], block) == frozen(p.rounds[run_start], block)) continue;
+    if (i < p.rounds.size() && frozen(p.rounds[i], block) == frozen(p.rounds[run_start], block))
+      continue;
     const double t1 = i < p.rounds.size() ? p.rounds[i].start_s : f.x.max;
     out += state_rect(f, p.rounds[run_start].start_s, t1, y,
                       frozen(p.rounds[run_start], block) ? kFrozenColor : color);
@@ -49,7 +53,8 @@ std::string row_labels(const svg::Frame& f, const Policy& p, int block, double y
   const std::string name = "block " + std::to_string(block) + (block == 0 ? " (input)" : "");
   return svg::text(f.left - 8, y + 14, name, "tick", "end") +
          svg::text(f.right() + 8, y + 14,
-                   "trained " + std::to_string(trained) + "/" + std::to_string(p.rounds.size()), "tick");
+                   "trained " + std::to_string(trained) + "/" + std::to_string(p.rounds.size()),
+                   "tick");
 }
 
 std::string heatmap(const RunData& run, const Policy& p, const std::string& color) {
@@ -61,12 +66,13 @@ std::string heatmap(const RunData& run, const Policy& p, const std::string& colo
   f.height = kLabelStrip + kRowHeight * run.num_blocks;
   f.x = {"stream time (s)", 0, stream_end(run)};
   std::string out = svg::open_svg("chart-freeze-" + css_id(p.name), f.bottom() + 42,
-                                  "blocks trained and frozen over stream time, " + p.name) + key;
+                                  "blocks trained and frozen over stream time, " + p.name) +
+                    key;
   out += svg::x_axis(f, f.bottom() + 16);
   for (int b = 0; b < run.num_blocks; ++b) {
     const double y = f.top + kLabelStrip + kRowHeight * b;
-    out += "<rect class=\"mark-bg\" x=\"" + coord(f.left) + "\" y=\"" + coord(y + 1) + "\" width=\"" +
-           coord(f.width) + "\" height=\"" + coord(kRowHeight - 2) + "\"/>";
+    out += "<rect class=\"mark-bg\" x=\"" + coord(f.left) + "\" y=\"" + coord(y + 1) +
+           "\" width=\"" + coord(f.width) + "\" height=\"" + coord(kRowHeight - 2) + "\"/>";
     out += block_row(f, p, b, y, color) + row_labels(f, p, b, y);
   }
   // Drawn last so boundaries show over the rows; unshaded, so the block colors stay true.
@@ -85,10 +91,12 @@ std::string skipped_note(const std::vector<std::string>& names) {
 
 std::string freeze_section(const RunData& run) {
   std::string out = "<section id=\"freezing\"><h2>Freezing timeline</h2>";
-  if (!run.has_rounds) return out + "<p class=\"note\">rounds.csv not found: no freezing timeline.</p></section>";
+  if (!run.has_rounds)
+    return out + "<p class=\"note\">rounds.csv not found: no freezing timeline.</p></section>";
   std::vector<std::string> skipped;
-  const std::string note = "Each span runs from one fine-tuning round to the next and shows that round's plan: "
-                           "colored blocks were trained, gray blocks frozen. Blank before the first round.";
+  const std::string note =
+      "Each span runs from one fine-tuning round to the next and shows that round's plan: "
+      "colored blocks were trained, gray blocks frozen. Blank before the first round.";
   for (size_t i = 0; i < run.policies.size(); ++i) {
     const Policy& p = run.policies[i];
     if (!ever_froze(p) || run.num_blocks <= 0) {

@@ -43,7 +43,8 @@ std::vector<Policy> read_policies(const json& results, const std::string& path) 
   if (!results.contains("policies") || !results.at("policies").is_object())
     throw ConfigError(path + ": policies: required object is missing");
   std::vector<Policy> out;
-  for (const auto& [name, summary] : results.at("policies").items()) out.push_back({name, summary, {}, {}});
+  for (const auto& [name, summary] : results.at("policies").items())
+    out.push_back({name, summary, {}, {}});
   std::stable_sort(out.begin(), out.end(), [](const Policy& a, const Policy& b) {
     if ((a.name == "immediate") != (b.name == "immediate")) return a.name == "immediate";
     return a.name < b.name;
@@ -66,8 +67,9 @@ void read_requests(const std::string& path, std::vector<Policy>& policies) {
   for (const auto& row : f.rows) {
     const auto it = index.find(f.text(row, "policy"));
     if (it == index.end()) continue;  // a policy results.json does not list: not part of the run
-    it->second->requests.push_back(
-        {f.number(row, "time_s", 0), static_cast<int>(f.number(row, "scenario", -1)), f.boolean(row, "correct")});
+    it->second->requests.push_back({f.number(row, "time_s", 0),
+                                    static_cast<int>(f.number(row, "scenario", -1)),
+                                    f.boolean(row, "correct")});
   }
   for (auto& p : policies)
     std::stable_sort(p.requests.begin(), p.requests.end(),
@@ -108,7 +110,8 @@ void read_rounds(const std::string& path, RunData& run) {
   for (auto& p : run.policies) {
     std::stable_sort(p.rounds.begin(), p.rounds.end(),
                      [](const Round& a, const Round& b) { return a.start_s < b.start_s; });
-    for (const auto& r : p.rounds) run.num_blocks = std::max(run.num_blocks, static_cast<int>(r.frozen_mask.size()));
+    for (const auto& r : p.rounds)
+      run.num_blocks = std::max(run.num_blocks, static_cast<int>(r.frozen_mask.size()));
   }
 }
 
@@ -119,7 +122,8 @@ RunData load_run(const std::string& dir) {
   run.dir = dir;
   const std::string results_path = (fs::path(dir) / "results.json").string();
   if (!fs::exists(results_path))
-    throw IoError(results_path + ": no results file (run `etuner bench` to write one into " + dir + ")");
+    throw IoError(results_path + ": no results file (run `etuner bench` to write one into " + dir +
+                  ")");
   run.results = read_json_file(results_path);
   if (!run.results.is_object()) throw ConfigError(results_path + ": expected a JSON object");
   run.scenarios = read_scenarios(run.results);

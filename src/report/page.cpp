@@ -75,10 +75,12 @@ std::string subtitle(const RunData& run) {
 
 std::string header(const RunData& run) {
   const std::string stats = std::to_string(run.policies.size()) + " policies, " +
-                            std::to_string(run.scenarios.size()) + " scenarios, " + fixed(stream_end(run), 0) +
-                            " s of stream";
-  return "<header><h1>etuner run report</h1><p>" + escape(subtitle(run)) + "</p><p>" + escape(stats) +
-         "</p><nav><a href=\"#summary\">Summary</a><a href=\"#accuracy\">Accuracy</a><a href=\"#cost\">Cost</a>"
+                            std::to_string(run.scenarios.size()) + " scenarios, " +
+                            fixed(stream_end(run), 0) + " s of stream";
+  return "<header><h1>etuner run report</h1><p>" + escape(subtitle(run)) + "</p><p>" +
+         escape(stats) +
+         "</p><nav><a href=\"#summary\">Summary</a><a href=\"#accuracy\">Accuracy</a><a "
+         "href=\"#cost\">Cost</a>"
          "<a href=\"#freezing\">Freezing</a><a href=\"#provenance\">Provenance</a></nav></header>";
 }
 
@@ -92,23 +94,28 @@ std::string title(const RunData& run) {
 std::string render_html(const RunData& run) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>" +
-         escape(title(run)) + "</title><style>" + kStyle + "</style></head>\n<body><main>" + header(run) + "\n" +
-         summary_section(run) + "\n" + accuracy_section(run) + "\n" + cost_section(run) + "\n" +
-         freeze_section(run) + "\n" + provenance_section(run) + "\n</main></body></html>\n";
+         escape(title(run)) + "</title><style>" + kStyle + "</style></head>\n<body><main>" +
+         header(run) + "\n" + summary_section(run) + "\n" + accuracy_section(run) + "\n" +
+         cost_section(run) + "\n" + freeze_section(run) + "\n" + provenance_section(run) +
+         "\n</main></body></html>\n";
 }
 
 // Written to a temp file and renamed, so a browser never sees a half-written page.
 std::string write_report(const std::string& dir, const std::string& out_path) {
-  const std::string path = out_path.empty() ? (std::filesystem::path(dir) / "report.html").string() : out_path;
+  const std::string path =
+      out_path.empty() ? (std::filesystem::path(dir) / "report.html").string() : out_path;
   const std::string html = render_html(load_run(dir));
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw IoError(tmp + ": cannot write the report (does the directory exist and is it writable?)");
+    if (!out)
+      throw IoError(tmp +
+                    ": cannot write the report (does the directory exist and is it writable?)");
     out << html;
     if (!out) throw IoError(tmp + ": write failed");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw IoError(path + ": cannot rename " + tmp + " into place");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw IoError(path + ": cannot rename " + tmp + " into place");
   return path;
 }
 

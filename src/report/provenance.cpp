@@ -39,30 +39,32 @@ std::string machine_text(const json& results) {
 std::string scenario_rows(const RunData& run) {
   std::string out;
   for (const auto& s : run.scenarios)
-    out += "<tr><td>" + std::to_string(s.index) + "</td><td>" + escape(s.name) + "</td><td>" + escape(s.shift) +
-           "</td><td>" + fixed(s.severity, 2, true) + "</td><td>" + fixed(s.start_s, 1) + "</td><td>" +
-           fixed(s.end_s, 1) + "</td></tr>";
+    out += "<tr><td>" + std::to_string(s.index) + "</td><td>" + escape(s.name) + "</td><td>" +
+           escape(s.shift) + "</td><td>" + fixed(s.severity, 2, true) + "</td><td>" +
+           fixed(s.start_s, 1) + "</td><td>" + fixed(s.end_s, 1) + "</td></tr>";
   return out;
 }
 
 std::string scenario_table(const RunData& run) {
   if (run.scenarios.empty()) return "";
-  return "<h3>Scenarios</h3><div class=\"table-wrap\"><table class=\"compact\"><thead><tr><th>#</th><th>name</th>"
+  return "<h3>Scenarios</h3><div class=\"table-wrap\"><table "
+         "class=\"compact\"><thead><tr><th>#</th><th>name</th>"
          "<th>shift</th><th>severity</th><th>start s</th><th>end s</th></tr></thead><tbody>" +
          scenario_rows(run) + "</tbody></table></div>";
 }
 
 std::string spec_block(const json& results) {
   if (!results.contains("spec")) return "";
-  return "<details><summary>Stream spec (JSON)</summary><pre>" + escape(results.at("spec").dump(2)) +
-         "</pre></details>";
+  return "<details><summary>Stream spec (JSON)</summary><pre>" +
+         escape(results.at("spec").dump(2)) + "</pre></details>";
 }
 
 }  // namespace
 
 std::string provenance_section(const RunData& run) {
   const json& r = run.results;
-  std::string dl = row("stream", text_or_missing(r, "stream")) + row("model", text_or_missing(r, "model")) +
+  std::string dl = row("stream", text_or_missing(r, "stream")) +
+                   row("model", text_or_missing(r, "model")) +
                    row("protocol", text_or_missing(r, "protocol")) +
                    row("device profile", text_or_missing(r, "device_profile")) +
                    row("blocks", run.num_blocks > 0 ? std::to_string(run.num_blocks) : kMissing) +
@@ -71,7 +73,8 @@ std::string provenance_section(const RunData& run) {
                    row("command", "<code>" + text_or_missing(r, "command") + "</code>") +
                    row("results directory", "<code>" + escape(run.dir) + "</code>");
   return "<section id=\"provenance\"><h2>Provenance</h2><dl>" + dl + "</dl>" + scenario_table(run) +
-         spec_block(r) + "<p class=\"note\">Report rendered by etuner " + escape(version()) + ".</p></section>";
+         spec_block(r) + "<p class=\"note\">Report rendered by etuner " + escape(version()) +
+         ".</p></section>";
 }
 
 }  // namespace etuner::report

@@ -27,22 +27,25 @@ std::string tick_label(double v, double step) {
 }
 
 std::string line(double x1, double y1, double x2, double y2, const std::string& cls) {
-  return "<line class=\"" + cls + "\" x1=\"" + coord(x1) + "\" y1=\"" + coord(y1) + "\" x2=\"" + coord(x2) +
-         "\" y2=\"" + coord(y2) + "\"/>";
+  return "<line class=\"" + cls + "\" x1=\"" + coord(x1) + "\" y1=\"" + coord(y1) + "\" x2=\"" +
+         coord(x2) + "\" y2=\"" + coord(y2) + "\"/>";
 }
 
 std::string rect(double x, double y, double w, double h, const std::string& attrs) {
-  return "<rect x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" width=\"" + coord(w) + "\" height=\"" + coord(h) +
-         "\" " + attrs + "/>";
+  return "<rect x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" width=\"" + coord(w) +
+         "\" height=\"" + coord(h) + "\" " + attrs + "/>";
 }
 
 std::string path_data(const Frame& f, const Series& s) {
   std::string d;
   for (size_t i = 0; i < s.points.size(); ++i) {
     const double x = f.px(s.points[i].x), y = f.py(s.points[i].y);
-    if (i == 0) d += "M" + coord(x) + "," + coord(y);
-    else if (s.step) d += "H" + coord(x) + "V" + coord(y);
-    else d += "L" + coord(x) + "," + coord(y);
+    if (i == 0)
+      d += "M" + coord(x) + "," + coord(y);
+    else if (s.step)
+      d += "H" + coord(x) + "V" + coord(y);
+    else
+      d += "L" + coord(x) + "," + coord(y);
   }
   return d;
 }
@@ -58,8 +61,10 @@ std::vector<std::pair<double, double>> pixel_spans(const Frame& f, const MarkRow
   std::vector<std::pair<double, double>> out;
   for (const auto& [a, b] : row.spans) {
     const double x0 = f.px(a), x1 = std::max(f.px(b), x0 + 1.5);
-    if (!out.empty() && x0 <= out.back().second + 1.0) out.back().second = std::max(out.back().second, x1);
-    else out.emplace_back(x0, x1);
+    if (!out.empty() && x0 <= out.back().second + 1.0)
+      out.back().second = std::max(out.back().second, x1);
+    else
+      out.emplace_back(x0, x1);
   }
   return out;
 }
@@ -79,7 +84,8 @@ std::string mark_rows(const Frame& f, const ChartSpec& spec, double top) {
 }
 
 bool has_points(const ChartSpec& spec) {
-  return std::any_of(spec.series.begin(), spec.series.end(), [](const Series& s) { return !s.points.empty(); });
+  return std::any_of(spec.series.begin(), spec.series.end(),
+                     [](const Series& s) { return !s.points.empty(); });
 }
 
 }  // namespace
@@ -113,7 +119,8 @@ std::vector<Point> downsample(const std::vector<Point>& points, size_t max_point
   if (points.size() <= max_points || max_points < 2) return points;
   std::vector<Point> out;
   out.reserve(max_points);
-  const double stride = static_cast<double>(points.size() - 1) / static_cast<double>(max_points - 1);
+  const double stride =
+      static_cast<double>(points.size() - 1) / static_cast<double>(max_points - 1);
   for (size_t i = 0; i < max_points; ++i)
     out.push_back(points[static_cast<size_t>(std::lround(stride * static_cast<double>(i)))]);
   return out;
@@ -124,11 +131,12 @@ std::string truncate(const std::string& s, size_t max_chars) {
 }
 
 std::string open_svg(const std::string& id, double height, const std::string& label) {
-  return "<svg id=\"" + escape(id) + "\" class=\"chart\" viewBox=\"0 0 " + coord(kWidth) + " " + coord(height) +
-         "\" role=\"img\" aria-label=\"" + escape(label) + "\">";
+  return "<svg id=\"" + escape(id) + "\" class=\"chart\" viewBox=\"0 0 " + coord(kWidth) + " " +
+         coord(height) + "\" role=\"img\" aria-label=\"" + escape(label) + "\">";
 }
 
-std::string text(double x, double y, const std::string& s, const std::string& cls, const std::string& anchor) {
+std::string text(double x, double y, const std::string& s, const std::string& cls,
+                 const std::string& anchor) {
   std::string attrs = "x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" class=\"" + cls + "\"";
   if (anchor != "start") attrs += " text-anchor=\"" + anchor + "\"";
   return "<text " + attrs + ">" + escape(s) + "</text>";
@@ -140,7 +148,8 @@ std::string x_axis(const Frame& f, double label_y) {
   std::string out;
   for (double t : ticks) {
     out += line(f.px(t), f.top, f.px(t), f.bottom(), "grid");
-    out += text(f.px(t), label_y, tick_label(t * f.x.label_scale, step * f.x.label_scale), "tick", "middle");
+    out += text(f.px(t), label_y, tick_label(t * f.x.label_scale, step * f.x.label_scale), "tick",
+                "middle");
   }
   out += line(f.left, f.bottom(), f.right(), f.bottom(), "axis");
   return out + text(f.left + f.width / 2, label_y + 18, f.x.title, "axis-title", "middle");
@@ -152,7 +161,8 @@ std::string y_axis(const Frame& f) {
   std::string out;
   for (double t : ticks) {
     out += line(f.left, f.py(t), f.right(), f.py(t), "grid");
-    out += text(f.left - 8, f.py(t) + 4, tick_label(t * f.y.label_scale, step * f.y.label_scale), "tick", "end");
+    out += text(f.left - 8, f.py(t) + 4, tick_label(t * f.y.label_scale, step * f.y.label_scale),
+                "tick", "end");
   }
   out += line(f.left, f.top, f.left, f.bottom(), "axis");
   const std::string y = coord(f.top + f.height / 2);
@@ -163,7 +173,8 @@ std::string y_axis(const Frame& f) {
 std::string bands(const Frame& f, const std::vector<Band>& bands, double bottom, bool shade) {
   std::string out;
   for (size_t i = 0; i < bands.size(); ++i) {
-    const double x0 = std::max(f.px(bands[i].start), f.left), x1 = std::min(f.px(bands[i].end), f.right());
+    const double x0 = std::max(f.px(bands[i].start), f.left),
+                 x1 = std::min(f.px(bands[i].end), f.right());
     if (shade && i % 2 == 1 && x1 > x0) out += rect(x0, f.top, x1 - x0, f.height, "class=\"band\"");
     if (i > 0) out += line(x0, f.top, x0, bottom, "boundary");
     const auto chars = static_cast<size_t>((x1 - x0 - 8) / 6.0);
@@ -172,7 +183,8 @@ std::string bands(const Frame& f, const std::vector<Band>& bands, double bottom,
   return out;
 }
 
-std::string legend(const std::vector<std::pair<std::string, std::string>>& items, double y, int* rows) {
+std::string legend(const std::vector<std::pair<std::string, std::string>>& items, double y,
+                   int* rows) {
   std::string out;
   double x = 96;
   *rows = items.empty() ? 0 : 1;
@@ -183,8 +195,8 @@ std::string legend(const std::vector<std::pair<std::string, std::string>>& items
       ++*rows;
       y += kLegendRow;
     }
-    out += "<line class=\"legend-swatch\" stroke=\"" + color + "\" x1=\"" + coord(x) + "\" y1=\"" + coord(y - 4) +
-           "\" x2=\"" + coord(x + 22) + "\" y2=\"" + coord(y - 4) + "\"/>";
+    out += "<line class=\"legend-swatch\" stroke=\"" + color + "\" x1=\"" + coord(x) + "\" y1=\"" +
+           coord(y - 4) + "\" x2=\"" + coord(x + 22) + "\" y2=\"" + coord(y - 4) + "\"/>";
     out += text(x + 28, y, label, "legend");
     x += w;
   }
@@ -206,7 +218,8 @@ std::string line_chart(const ChartSpec& spec) {
   std::string out = open_svg(spec.id, height, spec.label) + legend_markup;
   out += bands(f, spec.bands, axis_bottom) + y_axis(f) + x_axis(f, axis_bottom + 16);
   for (const auto& s : spec.series) out += series_path(f, s);
-  if (!has_points(spec)) out += text(f.left + f.width / 2, f.top + f.height / 2, spec.empty_text, "empty", "middle");
+  if (!has_points(spec))
+    out += text(f.left + f.width / 2, f.top + f.height / 2, spec.empty_text, "empty", "middle");
   return out + mark_rows(f, spec, marks_top) + "</svg>";
 }
 

@@ -91,7 +91,8 @@ std::string y_axis(const Frame& f);
 // Scenario spans: every other one shaded (unless shade is off), dashed lines, names on top.
 std::string bands(const Frame& f, const std::vector<Band>& bands, double bottom, bool shade = true);
 // Legend items (label, color) laid out in rows from (x, y); returns markup, sets rows used.
-std::string legend(const std::vector<std::pair<std::string, std::string>>& items, double y, int* rows);
+std::string legend(const std::vector<std::pair<std::string, std::string>>& items, double y,
+                   int* rows);
 std::string truncate(const std::string& s, size_t max_chars);
 
 }  // namespace etuner::report::svg

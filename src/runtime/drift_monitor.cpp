@@ -24,8 +24,7 @@ torch::Tensor image_features(const torch::Tensor& images) {
 }  // namespace
 
 void DriftMonitor::observe(const torch::Tensor& images) {
-  if (images.size(0) == 0 || images.dim() != 4 || images.size(2) < 2 || images.size(3) < 2)
-    return;
+  if (images.size(0) == 0 || images.dim() != 4 || images.size(2) < 2 || images.size(3) < 2) return;
   torch::NoGradGuard no_grad;
   auto f = image_features(images);
   gap_ = gap_.defined() ? torch::cat({gap_, f}) : f;

@@ -23,8 +23,8 @@ tuning::OptimizerConfig optimizer_config(const stream::TrainConfig& t) {
 
 }  // namespace
 
-Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy,
-                 RuntimeConfig cfg, std::unique_ptr<meter::Meter> meter)
+Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy, RuntimeConfig cfg,
+                 std::unique_ptr<meter::Meter> meter)
     : working_(std::move(model)),
       policy_(std::move(policy)),
       cfg_(std::move(cfg)),
@@ -216,9 +216,8 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
     std::iota(ids.end() - px.size(0), ids.end(), new_ids(px.size(0)));
   }
   // A scheduler may replay fewer samples than the stream's setting, never more.
-  const int replay_n = d.replay_samples >= 0
-                           ? std::min(d.replay_samples, cfg_.train.replay_samples)
-                           : cfg_.train.replay_samples;
+  const int replay_n = d.replay_samples >= 0 ? std::min(d.replay_samples, cfg_.train.replay_samples)
+                                             : cfg_.train.replay_samples;
   std::vector<int64_t> replay_ids;
   auto [rx, ry] = replay_.sample(replay_n, &replay_ids);
   ids.insert(ids.end(), replay_ids.begin(), replay_ids.end());
@@ -257,7 +256,7 @@ RoundRecord Runtime::run_round(const policy::RoundDecision& d, double now_s) {
   r.discarded = !result.finite;
   r.cache_hits = result.cache_hits;
   if (r.discarded) {
-    working_->copy_from(*deployed_);  // the last good version
+    working_->copy_from(*deployed_);            // the last good version
     if (prefix_cache_) prefix_cache_->reset();  // cached outputs of the discarded weights
     probe_prefix_ = torch::Tensor();
     optimizer_ = new_optimizer(*working_);

@@ -7,10 +7,10 @@
 namespace etuner::runtime {
 namespace {
 
-constexpr double kDeployAlpha = 0.5;   // a new version starts half-way to recent requests
-constexpr int64_t kRecent = 20;        // answered inputs kept for that refresh
-constexpr int64_t kPseudoCap = 128;    // confident answers waiting for a round
-constexpr int kPseudoQuietGaps = 2;    // no pseudo-labels this soon after a change
+constexpr double kDeployAlpha = 0.5;  // a new version starts half-way to recent requests
+constexpr int64_t kRecent = 20;       // answered inputs kept for that refresh
+constexpr int64_t kPseudoCap = 128;   // confident answers waiting for a round
+constexpr int kPseudoQuietGaps = 2;   // no pseudo-labels this soon after a change
 
 // The newest `n` rows (all of them when n is 0 or more than there are).
 torch::Tensor newest(const torch::Tensor& x, int64_t n) {

@@ -11,7 +11,7 @@
 namespace etuner::runtime {
 namespace {
 
-constexpr int kProbeSamples = 32;        // CKA probe: enough for a stable n x n Gram matrix
+constexpr int kProbeSamples = 32;         // CKA probe: enough for a stable n x n Gram matrix
 constexpr double kLabelDropChange = 0.3;  // test-then-train accuracy drop read as a change
 
 // Standard error of the difference of two accuracies measured on n1 and n2 samples (binomial).
@@ -159,7 +159,8 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
     // Frozen blocks did not change: 1 without a Gram matrix, and their output on the probe is
     // the one kept at an earlier check while the prefix stayed the same.
     const int from = probe_prefix_.defined() ? frozen_prefix_ : 0;
-    auto outs = tuning::block_outputs(*working_, from > 0 ? probe_prefix_ : probe_, frozen_prefix_, from);
+    auto outs =
+        tuning::block_outputs(*working_, from > 0 ? probe_prefix_ : probe_, frozen_prefix_, from);
     count_decision_pass(probe_.size(0), from, working_->num_blocks());
     if (from > 0 && cfg_.verify_cache) verify_probe_prefix(outs, from);
     if (from == 0 && frozen_prefix_ > 0) probe_prefix_ = outs[frozen_prefix_ - 1];
@@ -169,7 +170,8 @@ void Runtime::measure_similarity(policy::FreezeSignals& s) {
       s.similarity_steps = static_cast<int>(steps_trained_ - steps_at_probe_);
       s.similarity.assign(grams.size(), 1.0);
       for (size_t b = frozen_prefix_; b < grams.size(); ++b)
-        if (probe_prev_[b].defined()) s.similarity[b] = tuning::linear_cka_gram(grams[b], probe_prev_[b]);
+        if (probe_prev_[b].defined())
+          s.similarity[b] = tuning::linear_cka_gram(grams[b], probe_prev_[b]);
     }
     probe_prev_ = std::move(grams);
     steps_at_probe_ = steps_trained_;
@@ -183,7 +185,8 @@ void Runtime::verify_probe_prefix(const std::vector<torch::Tensor>& outs, int fr
   const auto full = tuning::block_outputs(*working_, probe_, frozen_prefix_);
   for (size_t b = from; b < outs.size(); ++b)
     if (!torch::equal(outs[b], full[b]))
-      throw etuner::Error("CKA probe: block " + std::to_string(b) + "'s output from the kept prefix output differs from a full pass");
+      throw etuner::Error("CKA probe: block " + std::to_string(b) +
+                          "'s output from the kept prefix output differs from a full pass");
 }
 
 }  // namespace etuner::runtime

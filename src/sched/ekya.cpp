@@ -33,7 +33,7 @@ namespace {
 
 struct EkyaParams {
   int window_batches = 4;
-  double window_s = 0;  // > 0: windows of stream time instead of batch counts
+  double window_s = 0;               // > 0: windows of stream time instead of batch counts
   std::vector<int> epochs = {1, 0};  // 0 = the stream's epochs_per_round
   std::vector<double> replay_fractions = {0.25, 1.0};
   double profile_fraction = 0.25;

@@ -17,15 +17,16 @@ namespace etuner::sched {
 namespace {
 
 struct LazyParams {
-  int max_merge = 2;         // most batches merged into one round (4 cost 1-2 points on CIFAR)
-  int start_merge = 2;       // the pretrained model is deployed converged on its own data
-  int eager_rounds = 1;      // full-epoch rounds that follow a change's prompt round
-  int max_eager = 0;         // most rounds of a change's eager phase while rounds keep teaching (0 = off)
-  int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
-  double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
-  double gain_z = 0;         // a gain must also exceed this many of its standard errors (0 = off)
-  double surprise = 0.15;    // newest batch this far below the running accuracy: train now
-  double replay_per_fresh = 2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
+  int max_merge = 2;     // most batches merged into one round (4 cost 1-2 points on CIFAR)
+  int start_merge = 2;   // the pretrained model is deployed converged on its own data
+  int eager_rounds = 1;  // full-epoch rounds that follow a change's prompt round
+  int max_eager = 0;  // most rounds of a change's eager phase while rounds keep teaching (0 = off)
+  int settled_epochs = 0;  // epochs of a round outside the eager phase (0 = the stream's)
+  double min_gain = 0.02;  // held-out accuracy gain (fraction) below which a round "converged"
+  double gain_z = 0;       // a gain must also exceed this many of its standard errors (0 = off)
+  double surprise = 0.15;  // newest batch this far below the running accuracy: train now
+  double replay_per_fresh =
+      2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
 };
 
 LazyParams parse(const nlohmann::json& j) {
@@ -56,7 +57,8 @@ class LazyTune final : public policy::Scheduler {
     if (surprised(s)) return budget(round(0, "pending batch is informative", 1), s);
     adapt_merge(s);
     if (s.pending_batches < merge_) return {};
-    return budget(round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
+    return budget(
+        round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
   }
 
   policy::SignalNeeds needs() const override { return {true, true, true}; }

@@ -46,7 +46,8 @@ torch::Tensor labels_of(const std::vector<StoredSample>& rows) {
 // GEMMs there would escape the trainer thread's lower priority.
 void limit_blas_threads(int n) {
   using SetThreads = void (*)(int);
-  if (auto f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+  if (auto f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    f(n);
 }
 
 }  // namespace
@@ -70,15 +71,19 @@ Engine::~Engine() { stop(); }
 // (a crash between rename and commit) are deleted.
 void Engine::restore(Task& task) {
   const auto identity = store_->meta("identity");
-  if (identity.empty()) store_->set_meta("identity", task.identity);
+  if (identity.empty())
+    store_->set_meta("identity", task.identity);
   else if (identity != task.identity)
-    throw ConfigError("--data-dir '" + cfg_.data_dir + "' belongs to " + identity +
-                      ", not to " + task.identity + " (use another directory)");
+    throw ConfigError("--data-dir '" + cfg_.data_dir + "' belongs to " + identity + ", not to " +
+                      task.identity + " (use another directory)");
   committed_ = store_->committed_version();
   const auto path = checkpoint_path(checkpoint_dir_, committed_);
-  if (std::filesystem::exists(path)) task.model->load(path);
-  else if (committed_ == 0) write_checkpoint(checkpoint_dir_, *task.model, 0);
-  else throw IoError("'" + path + "': the committed checkpoint is missing");
+  if (std::filesystem::exists(path))
+    task.model->load(path);
+  else if (committed_ == 0)
+    write_checkpoint(checkpoint_dir_, *task.model, 0);
+  else
+    throw IoError("'" + path + "': the committed checkpoint is missing");
   prune_checkpoints(checkpoint_dir_, committed_);
   const auto counts = store_->counts();
   stored_ = counts.stored;
@@ -173,16 +178,27 @@ nlohmann::json Engine::status() const {
     std::lock_guard<std::mutex> lock(q_mu_);
     queued = queue_.size();
   }
-  return {{"model_version", version()}, {"samples_stored", stored_.load()},
-          {"samples_pending", untrained_.load()}, {"samples_queued", queued},
-          {"rounds_run", v.rounds}, {"rounds_discarded", v.discarded},
-          {"frozen_blocks", v.frozen_blocks}, {"num_blocks", num_blocks_},
-          {"frozen_mask", v.frozen_mask}, {"scenario_changes", v.scenario_changes},
-          {"policy", policy_}, {"finetune_s", v.finetune_s}, {"finetune_j", v.finetune_j},
+  return {{"model_version", version()},
+          {"samples_stored", stored_.load()},
+          {"samples_pending", untrained_.load()},
+          {"samples_queued", queued},
+          {"rounds_run", v.rounds},
+          {"rounds_discarded", v.discarded},
+          {"frozen_blocks", v.frozen_blocks},
+          {"num_blocks", num_blocks_},
+          {"frozen_mask", v.frozen_mask},
+          {"scenario_changes", v.scenario_changes},
+          {"policy", policy_},
+          {"finetune_s", v.finetune_s},
+          {"finetune_j", v.finetune_j},
           {"energy_source", v.energy_source},
-          {"last_round_loss", v.last_loss}, {"last_error", v.last_error},
-          {"input", {{"channels", input_.channels}, {"height", input_.height},
-                     {"width", input_.width}, {"classes", input_.num_classes}}},
+          {"last_round_loss", v.last_loss},
+          {"last_error", v.last_error},
+          {"input",
+           {{"channels", input_.channels},
+            {"height", input_.height},
+            {"width", input_.width},
+            {"classes", input_.num_classes}}},
           {"uptime_s", now_s()}};
 }
 

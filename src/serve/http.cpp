@@ -41,12 +41,18 @@ void reply_error(httplib::Response& res, std::exception_ptr ep) {
 // Errors httplib answers itself (no route, body over the limit, unparsable request).
 std::string code_for(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "body_too_large";
-    case 414: return "uri_too_long";
-    default: return "http_" + std::to_string(status);
+    case 400:
+      return "bad_request";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "body_too_large";
+    case 414:
+      return "uri_too_long";
+    default:
+      return "http_" + std::to_string(status);
   }
 }
 
@@ -91,23 +97,23 @@ void Http::routes() {
     guarded("samples", true, req, res, [this](auto& q, auto& r) { add_sample(q, r); });
   });
   svr_.Get("/v1/status", [this](const httplib::Request& req, httplib::Response& res) {
-    guarded("status", false, req, res, [this](auto&, auto& r) { write_json(r, 200, engine_.status()); });
+    guarded("status", false, req, res,
+            [this](auto&, auto& r) { write_json(r, 200, engine_.status()); });
   });
   svr_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     guarded("metrics", false, req, res, [this](auto&, auto& r) {
       r.set_content(metrics_.render() + engine_.metrics_text(), "text/plain; version=0.0.4");
     });
   });
-  svr_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request&, httplib::Response& res) {
+  svr_.set_error_handler(
+      httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours already
         metrics_.observe("other", res.status, 0);
         write_error(res, res.status, code_for(res.status), "request refused by the HTTP layer");
         return httplib::Server::HandlerResponse::Handled;
       }));
-  svr_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    reply_error(res, ep);
-  });
+  svr_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                std::exception_ptr ep) { reply_error(res, ep); });
 }
 
 void Http::guarded(const std::string& route, bool heavy, const httplib::Request& req,
@@ -130,7 +136,8 @@ void Http::predict(const httplib::Request& req, httplib::Response& res) {
   if (cfg_.test_delay_ms > 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.test_delay_ms));
   const auto p = engine_.predict(in.pixels);
-  write_json(res, 200, {{"label", p.label}, {"confidence", p.confidence}, {"model_version", p.version}});
+  write_json(res, 200,
+             {{"label", p.label}, {"confidence", p.confidence}, {"model_version", p.version}});
 }
 
 void Http::add_sample(const httplib::Request& req, httplib::Response& res) {

@@ -160,7 +160,8 @@ std::string base64_decode(const std::string& text) {
   for (size_t i = 0; i < n; ++i) {
     const int v = base64_value(static_cast<unsigned char>(text[i]));
     if (v < 0)
-      throw RequestError(400, "bad_base64", "invalid base64 character at offset " + std::to_string(i));
+      throw RequestError(400, "bad_base64",
+                         "invalid base64 character at offset " + std::to_string(i));
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {

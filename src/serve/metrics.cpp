@@ -25,19 +25,24 @@ std::string Metrics::render() const {
   for (const auto& [key, n] : requests_)
     out += fmt::format("etuner_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n", key.first,
                        key.second, n);
-  out += "# HELP etuner_http_request_duration_seconds Time from request to response.\n"
-         "# TYPE etuner_http_request_duration_seconds histogram\n";
+  out +=
+      "# HELP etuner_http_request_duration_seconds Time from request to response.\n"
+      "# TYPE etuner_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += h.le[b];
-      out += fmt::format("etuner_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                         route, kBuckets[b], cumulative);
+      out +=
+          fmt::format("etuner_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                      route, kBuckets[b], cumulative);
     }
-    out += fmt::format("etuner_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-                       route, h.count);
-    out += fmt::format("etuner_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum_s);
-    out += fmt::format("etuner_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route, h.count);
+    out +=
+        fmt::format("etuner_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                    route, h.count);
+    out += fmt::format("etuner_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route,
+                       h.sum_s);
+    out += fmt::format("etuner_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
+                       h.count);
   }
   return out;
 }

@@ -60,8 +60,9 @@ void flatten(const json& v, int depth, size_t limit, std::vector<float>& out) {
 void check_shape_field(const json& shape, const InputSpec& spec) {
   const json want = {spec.channels, spec.height, spec.width};
   if (shape != want)
-    throw RequestError(422, "wrong_shape", "'shape' differs from the model's " + want.dump() +
-                                               " (C,H,W)");  // never echo user JSON: it may nest deeply
+    throw RequestError(422, "wrong_shape",
+                       "'shape' differs from the model's " + want.dump() +
+                           " (C,H,W)");  // never echo user JSON: it may nest deeply
 }
 
 std::vector<float> tensor_pixels(const json& j, const InputSpec& spec) {
@@ -71,9 +72,9 @@ std::vector<float> tensor_pixels(const json& j, const InputSpec& spec) {
   out.reserve(spec.pixel_count());
   flatten(j["tensor"], 0, spec.pixel_count(), out);
   if (out.size() != spec.pixel_count())
-    throw RequestError(422, "wrong_shape", "tensor has " + std::to_string(out.size()) +
-                                               " values but the model takes " +
-                                               std::to_string(spec.pixel_count()));
+    throw RequestError(422, "wrong_shape",
+                       "tensor has " + std::to_string(out.size()) + " values but the model takes " +
+                           std::to_string(spec.pixel_count()));
   return out;
 }
 
@@ -88,9 +89,9 @@ std::vector<float> json_pixels(const json& j, const InputSpec& spec) {
 
 int64_t checked_label(int64_t label, const InputSpec& spec) {
   if (label < 0 || label >= spec.num_classes)
-    throw RequestError(422, "unknown_label", "label " + std::to_string(label) +
-                                                 " is not a class of this model (0.." +
-                                                 std::to_string(spec.num_classes - 1) + ")");
+    throw RequestError(422, "unknown_label",
+                       "label " + std::to_string(label) + " is not a class of this model (0.." +
+                           std::to_string(spec.num_classes - 1) + ")");
   return label;
 }
 
@@ -113,8 +114,9 @@ int64_t query_label(const std::string& text, const InputSpec& spec) {
 void check_media(const std::string& t) {
   if (t != "application/json" && !is_image_type(t))
     throw RequestError(415, "unsupported_media_type",
-                       "Content-Type '" + t + "' (use image/png, image/jpeg, "
-                       "application/octet-stream or application/json)");
+                       "Content-Type '" + t +
+                           "' (use image/png, image/jpeg, "
+                           "application/octet-stream or application/json)");
 }
 
 }  // namespace

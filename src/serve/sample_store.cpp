@@ -32,7 +32,8 @@ Stmt prepare(sqlite3* db, const std::string& sql) {
 }
 
 void step_done(sqlite3* db, sqlite3_stmt* s) {
-  if (sqlite3_step(s) != SQLITE_DONE) throw IoError(std::string("sample store: ") + sqlite3_errmsg(db));
+  if (sqlite3_step(s) != SQLITE_DONE)
+    throw IoError(std::string("sample store: ") + sqlite3_errmsg(db));
 }
 
 StoredSample read_row(sqlite3_stmt* s) {
@@ -49,10 +50,11 @@ StoredSample read_row(sqlite3_stmt* s) {
 
 SampleStore::SampleStore(const std::string& path) : path_(path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                        SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(db);
-  if (rc != SQLITE_OK) throw IoError("cannot open sample store '" + path + "': " + sqlite3_errstr(rc));
+  if (rc != SQLITE_OK)
+    throw IoError("cannot open sample store '" + path + "': " + sqlite3_errstr(rc));
   sqlite3_busy_timeout(db, 5000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");  // WAL fsync'd on every commit: acknowledged = durable
@@ -90,13 +92,13 @@ std::vector<StoredSample> SampleStore::select(const std::string& sql, int limit)
 }
 
 std::vector<StoredSample> SampleStore::untrained() {
-  return select("SELECT id, label, pixels FROM samples WHERE trained_in IS NULL ORDER BY id LIMIT ?",
-                -1);
+  return select(
+      "SELECT id, label, pixels FROM samples WHERE trained_in IS NULL ORDER BY id LIMIT ?", -1);
 }
 
 std::vector<StoredSample> SampleStore::recent_trained(int n) {
-  return select("SELECT id, label, pixels FROM samples WHERE trained_in > 0 ORDER BY id DESC LIMIT ?",
-                n);
+  return select(
+      "SELECT id, label, pixels FROM samples WHERE trained_in > 0 ORDER BY id DESC LIMIT ?", n);
 }
 
 // Callers hold mu_ inside a transaction.
@@ -140,8 +142,7 @@ int SampleStore::committed_version() { return std::stoi(meta("version", "0")); }
 
 StoreCounts SampleStore::counts() {
   std::lock_guard<std::mutex> lock(mu_);
-  auto s = prepare(db_.get(),
-                   "SELECT COUNT(*), COALESCE(SUM(trained_in IS NULL), 0) FROM samples");
+  auto s = prepare(db_.get(), "SELECT COUNT(*), COALESCE(SUM(trained_in IS NULL), 0) FROM samples");
   if (sqlite3_step(s.get()) != SQLITE_ROW)
     throw IoError(std::string("sample store: ") + sqlite3_errmsg(db_.get()));
   return {sqlite3_column_int64(s.get(), 0), sqlite3_column_int64(s.get(), 1)};
@@ -157,8 +158,9 @@ std::string SampleStore::meta(const std::string& key, const std::string& fallbac
 
 void SampleStore::set_meta(const std::string& key, const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto s = prepare(db_.get(), "INSERT INTO meta(key, value) VALUES(?, ?) "
-                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  auto s = prepare(db_.get(),
+                   "INSERT INTO meta(key, value) VALUES(?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
   step_done(db_.get(), s.get());

@@ -18,8 +18,11 @@ void require(bool ok, const std::string& message) {
 }
 
 std::string identity_of(const std::string& model, const InputSpec& s) {
-  return nlohmann::json{{"model", model}, {"channels", s.channels}, {"height", s.height},
-                        {"width", s.width}, {"classes", s.num_classes}}
+  return nlohmann::json{{"model", model},
+                        {"channels", s.channels},
+                        {"height", s.height},
+                        {"width", s.width},
+                        {"classes", s.num_classes}}
       .dump();
 }
 

@@ -105,7 +105,8 @@ void Engine::feed(std::vector<Queued>& batch) {
   auto x = torch::empty({n, input_.channels, input_.height, input_.width});
   auto y = torch::empty({n}, torch::kLong);
   for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(x[i].data_ptr<float>(), batch[i].pixels.data(), input_.pixel_count() * sizeof(float));
+    std::memcpy(x[i].data_ptr<float>(), batch[i].pixels.data(),
+                input_.pixel_count() * sizeof(float));
     y[i] = batch[i].label;
     fed_ids_.push_back(batch[i].id);
   }
@@ -145,9 +146,9 @@ void Engine::commit(const std::vector<int64_t>& ids) {
   m->set_training(false);
   const int version = committed_ + 1;
   write_checkpoint(checkpoint_dir_, *m, version);  // durable before the store points at it
-  store_->commit_version(version, ids);              // the commit point
+  store_->commit_version(version, ids);            // the commit point
   committed_ = version;
-  publish(std::move(m), version);                    // only durable versions are ever seen
+  publish(std::move(m), version);  // only durable versions are ever seen
   prune_checkpoints(checkpoint_dir_, version);
 }
 

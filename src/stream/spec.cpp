@@ -71,7 +71,8 @@ ProtocolConfig parse_protocol(const nlohmann::json& j) {
   p.device = f.get("device", p.device);
   p.batch_interval_s = f.get("batch_interval_s", p.batch_interval_s);
   f.finish();
-  check(p.mode == "instant" || p.mode == "realtime", "protocol.mode", "must be instant or realtime");
+  check(p.mode == "instant" || p.mode == "realtime", "protocol.mode",
+        "must be instant or realtime");
   check(p.batch_interval_s > 0, "protocol.batch_interval_s", "must be > 0");
   return p;
 }

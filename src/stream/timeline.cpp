@@ -28,7 +28,9 @@ std::vector<int64_t> shuffled(int64_t n, uint64_t seed) {
 class Pool {
  public:
   Pool(const data::Dataset& d, std::vector<int64_t> order, bool reuse)
-      : labels_(to_vector(d.labels)), order_(std::move(order)), used_(order_.size(), false),
+      : labels_(to_vector(d.labels)),
+        order_(std::move(order)),
+        used_(order_.size(), false),
         reuse_(reuse) {}
 
   void exclude(const std::vector<int64_t>& rows) {
@@ -147,7 +149,8 @@ Timeline build_timeline(const StreamSpec& spec, const data::Splits& splits) {
         req_labels.push_back(gather(splits.test.labels, rrows));
       }
       for (int r = 0; r < sc.requests_per_batch; ++r)
-        tl.events.push_back({EventKind::kRequest, gap * dt + (r + 1) * dt / (sc.requests_per_batch + 1),
+        tl.events.push_back({EventKind::kRequest,
+                             gap * dt + (r + 1) * dt / (sc.requests_per_batch + 1),
                              static_cast<int>(s), request_count++});
       auto lrows = labeled.take(sc.classes, sc.batch_size, path + ".labeled_batches");
       tl.batches.push_back({shifted(splits.train, lrows, sc, mix(spec.seed, 1000003ULL * gap + 5)),

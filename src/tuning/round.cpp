@@ -21,7 +21,7 @@ struct Loop {
   const torch::Tensor& y;
   const RoundConfig& cfg;
   const model::FlopsProfile& flops;
-  ActivationCache* cache;          // null: no cache
+  ActivationCache* cache;           // null: no cache
   const std::vector<int64_t>& ids;  // per row of x, the sample id the cache knows it by
   RoundResult result;
   int prefix = -1;
@@ -43,7 +43,8 @@ struct Loop {
     const int64_t* row = r.data_ptr<int64_t>();
     std::vector<int64_t> row_ids(r.numel());
     for (int64_t i = 0; i < r.numel(); ++i) row_ids[i] = ids[row[i]];
-    auto out = cache->get(row_ids, [&](const torch::Tensor& pos) { return compute(rows.index_select(0, pos)); });
+    auto out = cache->get(
+        row_ids, [&](const torch::Tensor& pos) { return compute(rows.index_select(0, pos)); });
     if (cfg.verify_cache && !torch::equal(out, recompute(rows)))
       throw Error("activation cache: cached prefix output differs from recomputed");
     return out;
@@ -52,7 +53,8 @@ struct Loop {
   double step(const torch::Tensor& rows) {
     auto h = prefix_out(rows);
     auto logits = m.forward_range(prefix, m.num_units(), h);
-    auto loss = torch::nn::functional::cross_entropy(logits, y.index_select(0, rows.to(y.device())));
+    auto loss =
+        torch::nn::functional::cross_entropy(logits, y.index_select(0, rows.to(y.device())));
     opt.zero_grad();
     loss.backward();
     if (cfg.after_backward) cfg.after_backward(m);
@@ -77,7 +79,8 @@ struct Loop {
     double sum = 0;
     int n = 0;
     for (int64_t i = 0; i < order.size(0); i += cfg.batch_size) {
-      const double l = step(order.slice(0, i, std::min<int64_t>(i + cfg.batch_size, order.size(0))));
+      const double l =
+          step(order.slice(0, i, std::min<int64_t>(i + cfg.batch_size, order.size(0))));
       if (!std::isfinite(l)) return false;
       sum += l;
       ++n;

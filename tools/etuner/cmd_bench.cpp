@@ -81,21 +81,24 @@ void add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   auto* cmd = app.add_subcommand("bench", "replay a stream against policies and write results");
   cmd->add_option("--stream", flags->o.stream_path, "stream spec (JSON)")->required();
-  cmd->add_option("--policies", flags->policies, "comma-separated policies (presets or sched+freezer)");
+  cmd->add_option("--policies", flags->policies,
+                  "comma-separated policies (presets or sched+freezer)");
   cmd->add_option("--out", flags->o.out_dir, "output directory")->capture_default_str();
   cmd->add_option("--data", flags->o.data_root, "dataset root, overrides the spec's data.root");
-  cmd->add_option("--model", flags->o.model_path, "TorchScript model file, overrides the spec's model");
+  cmd->add_option("--model", flags->o.model_path,
+                  "TorchScript model file, overrides the spec's model");
   cmd->add_option("--threads", flags->o.threads, "LibTorch threads (default: all cores)");
   cmd->add_option("--device", flags->o.device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--cache-mb", flags->o.cache_mb, "frozen-prefix activation cache budget (MB)")
       ->capture_default_str();
   cmd->add_option("--set", flags->overrides,
                   "JSON merged into the spec, e.g. '{\"train\":{\"lr\":0.001}}'");
-  cmd->add_option("--params", flags->params,
-                  "policy parameters per scheduler/freezer, e.g. '{\"lazytune\":{\"max_merge\":8}}'");
+  cmd->add_option(
+      "--params", flags->params,
+      "policy parameters per scheduler/freezer, e.g. '{\"lazytune\":{\"max_merge\":8}}'");
   auto* seeds = cmd->add_option("--seeds", flags->seeds,
-                                 "comma-separated stream seeds: one run each in OUT/seed-<S>/, "
-                                 "compared with the first policy in OUT/seeds.json");
+                                "comma-separated stream seeds: one run each in OUT/seed-<S>/, "
+                                "compared with the first policy in OUT/seeds.json");
   cmd->add_flag("--quiet", flags->o.quiet, "no progress on stderr");
   cmd->add_flag("--report", flags->report,
                 "also write OUT/report.html (with --seeds, one per OUT/seed-<S>/)");

@@ -43,7 +43,8 @@ void print_table(const std::vector<Row>& rows) {
   for (const auto& r : rows)
     for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
   for (const auto& r : rows) {
-    for (size_t c = 0; c + 1 < r.size(); ++c) std::cout << r[c] << std::string(width[c] + 2 - r[c].size(), ' ');
+    for (size_t c = 0; c + 1 < r.size(); ++c)
+      std::cout << r[c] << std::string(width[c] + 2 - r[c].size(), ' ');
     std::cout << r.back() << "\n";  // the last column is long prose: no padding
   }
 }
@@ -68,7 +69,8 @@ void sample(meter::Meter& m, double window_s) {
             << std::defaultfloat << "\n";
   std::cout << std::fixed << std::setprecision(3);
   for (const auto& [d, j] : r.domain_energy_j) std::cout << "  " << d << ": " << j << " J\n";
-  for (const auto& [d, j] : r.component_energy_j) std::cout << "  " << d << ": " << j << " J (part)\n";
+  for (const auto& [d, j] : r.component_energy_j)
+    std::cout << "  " << d << ": " << j << " J (part)\n";
   std::cout << std::defaultfloat;
   if (!r.note.empty()) std::cout << "  note: " << r.note << "\n";
 }
@@ -90,8 +92,9 @@ void run(const MetersOptions& opts) {
 
 void add_meters_command(CLI::App& app) {
   auto opts = std::make_shared<MetersOptions>();
-  auto* cmd = app.add_subcommand("meters", "List the energy meters detected on this machine, what each "
-                                           "measures, and which one runs use");
+  auto* cmd = app.add_subcommand("meters",
+                                 "List the energy meters detected on this machine, what each "
+                                 "measures, and which one runs use");
   cmd->add_option("--device-profile", opts->profile, "Device profile for the modeled meter")
       ->capture_default_str();
   cmd->add_option("--sysfs-root", opts->sysfs_root, "Root above /sys (a copied or fake tree)")

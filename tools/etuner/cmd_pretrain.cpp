@@ -23,7 +23,8 @@ void add_pretrain_command(CLI::App& app) {
   cmd->add_option("--data", f->data_root, "dataset root, overrides the spec's data.root");
   cmd->add_option("--threads", f->threads, "LibTorch threads (default: all cores)");
   cmd->add_option("--device", f->o.device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--cache-dir", f->o.cache_dir, "cache directory (default $ETUNER_CACHE or ~/.cache/etuner)");
+  cmd->add_option("--cache-dir", f->o.cache_dir,
+                  "cache directory (default $ETUNER_CACHE or ~/.cache/etuner)");
   cmd->add_flag("--quiet", f->o.quiet, "no progress on stderr");
   cmd->callback([f]() {
     harness::set_threads(f->threads);

@@ -38,7 +38,8 @@ void write_port_file(const std::string& path, int port) {
   if (path.empty()) return;
   const std::string tmp = path + ".tmp";  // renamed: a reader never sees a partial number
   std::ofstream(tmp) << port << "\n";
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw IoError("--port-file: cannot write " + path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw IoError("--port-file: cannot write " + path);
 }
 
 // SIGTERM/SIGINT are blocked in every thread (the mask is inherited) and taken here by
@@ -77,7 +78,8 @@ void add_serve_command(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto& c = f->cfg;
   auto* cmd = app.add_subcommand("serve", "serve predictions and fine-tune in the background");
-  cmd->add_option("--model", c.model, "zoo name (tiny, smallcnn, resnet20, mobilenetv2) or TorchScript file")
+  cmd->add_option("--model", c.model,
+                  "zoo name (tiny, smallcnn, resnet20, mobilenetv2) or TorchScript file")
       ->required();
   cmd->add_option("--stream-spec", c.stream_spec,
                   "stream spec: its pretrained model, classes, input shape and train settings");
@@ -100,7 +102,8 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-body-kb", f->max_body_kb, "largest request body (KiB) before 413")
       ->capture_default_str();
-  cmd->add_option("--batch-samples", c.batch_samples, "samples per labeled batch given to the runtime")
+  cmd->add_option("--batch-samples", c.batch_samples,
+                  "samples per labeled batch given to the runtime")
       ->capture_default_str();
   cmd->add_option("--batch-wait", c.batch_wait_s, "seconds before a partial batch is given anyway")
       ->capture_default_str();

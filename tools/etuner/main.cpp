@@ -13,7 +13,8 @@ const std::string& command_line() { return g_command_line; }
 }  // namespace etuner::cli
 
 int main(int argc, char** argv) {
-  for (int i = 0; i < argc; ++i) etuner::cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i)
+    etuner::cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
   CLI::App app{"etuner: efficient continual fine-tuning on edge devices"};
   app.set_version_flag("--version", etuner::version() + " (" + etuner::git_describe() + ")");
   app.require_subcommand(1);
