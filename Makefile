@@ -3,8 +3,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 STREAM ?= bench/streams/fmnist-ni.json
 DEMO_OUT ?= out/demo
+PREFIX ?= /usr/local
 
-.PHONY: all setup build demo test bench-all download-cifar clean
+.PHONY: all setup build demo test install bench-all download-cifar clean
 
 all: build
 
@@ -24,6 +25,11 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The library, its headers, the CMake package (find_package(etuner)) and the CLI under
+# $(PREFIX) (docs/library.md).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Official CIFAR-10 binary release, for users with internet (see docs/data.md).
 download-cifar:

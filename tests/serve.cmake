@@ -11,13 +11,15 @@ endif()
 function(etuner_serve_test name label)
   add_executable(test_${name} ${ARGN})
   target_link_libraries(test_${name} PRIVATE GTest::gtest_main etuner_serve)
-  target_include_directories(test_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  # White-box tests may read their module's private headers (src/<module>/*.h).
+  target_include_directories(test_${name}
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(test_${name} PRIVATE -Wall -Wextra)
   target_precompile_headers(test_${name} REUSE_FROM etuner_torch_pch)
   gtest_discover_tests(test_${name}
     TEST_PREFIX serve.
     PROPERTIES LABELS ${label} TIMEOUT 300
-    ENVIRONMENT "ETUNER_SOURCE_DIR=${CMAKE_SOURCE_DIR};ETUNER_BINARY_DIR=${CMAKE_BINARY_DIR}"
+    ENVIRONMENT "ETUNER_SOURCE_DIR=${PROJECT_SOURCE_DIR};ETUNER_BINARY_DIR=${PROJECT_BINARY_DIR}"
     DISCOVERY_TIMEOUT 120)
 endfunction()
 
