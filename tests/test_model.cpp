@@ -370,6 +370,7 @@ TEST_F(ScriptTest, CloneIsDeepAndSaveRoundTrips) {
   auto before = m->forward(x_);
   freeze_unit(*m, 1);
   auto c = m->clone();
+  for (const auto& p : c->parameters()) EXPECT_TRUE(p.is_leaf());  // an optimizer takes them
   EXPECT_TRUE(unit_requires_grad(*c, 0));
   EXPECT_FALSE(unit_requires_grad(*c, 1));
   perturb(*c);
