@@ -19,9 +19,10 @@ torch::jit::Module conv_block(const std::string& cls, int in, int out, bool pool
   auto b = module(cls);
   b.register_parameter("weight", torch::randn({out, in, 3, 3}) * (1.0 / (3 * in)), false);
   b.register_parameter("bias", torch::zeros({out}), false);
-  b.define(std::string("def forward(self, x):\n"
-                       "    y = torch.relu(torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1]))\n") +
-           (pool ? "    return y.mean([2, 3])\n" : "    return y\n"));
+  b.define(
+      std::string("def forward(self, x):\n"
+                  "    y = torch.relu(torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1]))\n") +
+      (pool ? "    return y.mean([2, 3])\n" : "    return y\n"));
   return b;
 }
 

@@ -27,7 +27,8 @@ void write_png(const fs::path& path, int w, int h, uint8_t value) {
 // Five 4x4 frames (pixel value 10 * i) in <dir>/frames/, and `text` as <dir>/<name>.
 std::string manifest(const std::string& test, const std::string& name, const std::string& text) {
   const fs::path dir = fixtures::temp_dir("manifest-" + test);
-  for (int i = 0; i < 5; ++i) write_png(dir / "frames" / (std::to_string(i) + ".png"), 4, 4, 10 * i);
+  for (int i = 0; i < 5; ++i)
+    write_png(dir / "frames" / (std::to_string(i) + ".png"), 4, 4, 10 * i);
   std::ofstream(dir / name) << text;
   return (dir / name).string();
 }
@@ -52,13 +53,11 @@ std::string error_of(const std::string& path, int classes = 3, data::ImageSize s
 }
 
 stream::StreamSpec manifest_spec(const std::string& path, int batch_size) {
-  return stream::parse_spec({{"name", "recorded"},
-                             {"model", "model.pt"},
-                             {"data",
-                              {{"source", "manifest"},
-                               {"root", path},
-                               {"num_classes", 3},
-                               {"batch_size", batch_size}}}});
+  return stream::parse_spec(
+      {{"name", "recorded"},
+       {"model", "model.pt"},
+       {"data",
+        {{"source", "manifest"}, {"root", path}, {"num_classes", 3}, {"batch_size", batch_size}}}});
 }
 
 }  // namespace
@@ -90,15 +89,16 @@ TEST(Manifest, JsonlReadsTheSameRows) {
 }
 
 TEST(Manifest, ErrorsNameTheLine) {
-  EXPECT_NE(error_of<ConfigError>(manifest("col", "m.csv", "time,path,lable\n")).find("line 1: unknown column 'lable'"),
+  EXPECT_NE(error_of<ConfigError>(manifest("col", "m.csv", "time,path,lable\n"))
+                .find("line 1: unknown column 'lable'"),
             std::string::npos);
   EXPECT_NE(error_of<ConfigError>(manifest("jcol", "m.jsonl",
                                            "{\"time\":0,\"path\":\"frames/0.png\"}\n"
                                            "{\"time\":1,\"path\":\"frames/1.png\",\"x\":1}\n"))
                 .find("line 2: unknown column 'x'"),
             std::string::npos);
-  EXPECT_NE(error_of<IoError>(manifest("missing", "m.csv",
-                                       "time,path\n0,frames/0.png\n1,frames/nope.png\n"))
+  EXPECT_NE(error_of<IoError>(
+                manifest("missing", "m.csv", "time,path\n0,frames/0.png\n1,frames/nope.png\n"))
                 .find("line 3: image"),
             std::string::npos);
   EXPECT_NE(error_of<ConfigError>(manifest("range", "m.csv", "time,path,label\n0,frames/0.png,3\n"))
@@ -123,7 +123,8 @@ TEST(Manifest, TimelineAnswersEveryRowAndTrainsOnTheLabeledOnes) {
   const auto tl = stream::manifest_timeline(manifest_spec(path, 2));
   // Requests at every row; batches: {0.5, 2.0} full at 2.0, {3.0} closed by the end.
   std::vector<std::pair<int, double>> events;
-  for (const auto& e : tl.events) events.push_back({e.kind == stream::EventKind::kLabeled, e.time_s});
+  for (const auto& e : tl.events)
+    events.push_back({e.kind == stream::EventKind::kLabeled, e.time_s});
   EXPECT_EQ(events, (std::vector<std::pair<int, double>>{
                         {0, 0.5}, {0, 1.0}, {0, 2.0}, {1, 2.0}, {0, 3.0}, {0, 3.5}, {1, 3.5}}));
   ASSERT_EQ(tl.batches.size(), 2u);

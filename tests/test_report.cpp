@@ -449,9 +449,7 @@ TEST(SeedsPage, IntervalAndPerSeedTables) {
             std::string::npos)
       << html;
   const auto per_seed = html.substr(html.find("table-per-seed"));
-  EXPECT_NE(per_seed.find("<th scope=\"row\">4</th><td>50.0</td><td>25.0</td>"),
-            std::string::npos);
-  EXPECT_NE(per_seed.find("<th scope=\"row\">5</th><td>75.0</td><td>50.0</td>"),
-            std::string::npos);
+  EXPECT_NE(per_seed.find("<th scope=\"row\">4</th><td>50.0</td><td>25.0</td>"), std::string::npos);
+  EXPECT_NE(per_seed.find("<th scope=\"row\">5</th><td>75.0</td><td>50.0</td>"), std::string::npos);
   EXPECT_THROW(rp::render_seeds_html(json{{"seeds", {1}}}, "d"), etuner::ConfigError);
 }

@@ -43,10 +43,10 @@ Splits load_image_folder(const std::string& root);
 // A recorded stream (data source "manifest", docs/data.md): one row per image.
 struct ManifestRow {
   double time_s = 0;
-  std::string path;     // relative paths are taken from the manifest's folder
-  int64_t label = -1;   // -1: unlabeled
-  std::string scenario; // "" = the previous row's
-  size_t line = 0;      // in the manifest file, for messages
+  std::string path;      // relative paths are taken from the manifest's folder
+  int64_t label = -1;    // -1: unlabeled
+  std::string scenario;  // "" = the previous row's
+  size_t line = 0;       // in the manifest file, for messages
 };
 
 struct Manifest {

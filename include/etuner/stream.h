@@ -88,7 +88,7 @@ struct StreamSpec {
   ProtocolConfig protocol;
   InputConfig input;
   std::vector<ScenarioSpec> scenarios;  // empty for a manifest stream (its rows name them)
-  nlohmann::json json;  // the spec as read (with overrides applied)
+  nlohmann::json json;                  // the spec as read (with overrides applied)
 };
 
 // Throws ConfigError naming the field.

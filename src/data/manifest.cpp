@@ -35,7 +35,8 @@ struct Where {
 void check_columns(const json& row, const Where& at) {
   for (const auto& [key, value] : row.items())
     if (std::find(columns().begin(), columns().end(), key) == columns().end())
-      throw ConfigError(at("unknown column '" + key + "' (valid: " + detail::join(columns()) + ")"));
+      throw ConfigError(
+          at("unknown column '" + key + "' (valid: " + detail::join(columns()) + ")"));
   for (const char* key : {"time", "path"})
     if (!row.contains(key) || row[key].is_null() || row[key] == "")
       throw ConfigError(at(std::string("'") + key + "' is missing"));
@@ -104,8 +105,8 @@ std::vector<std::pair<size_t, json>> read_csv_rows(const std::string& path, std:
   const auto header = split_csv_line(line);
   for (const auto& name : header)
     if (std::find(columns().begin(), columns().end(), name) == columns().end())
-      throw ConfigError(Where{path, 1}("unknown column '" + name +
-                                       "' (valid: " + detail::join(columns()) + ")"));
+      throw ConfigError(
+          Where{path, 1}("unknown column '" + name + "' (valid: " + detail::join(columns()) + ")"));
   std::vector<std::pair<size_t, json>> rows;
   for (size_t n = 2; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -122,7 +123,8 @@ std::vector<std::pair<size_t, json>> read_csv_rows(const std::string& path, std:
 
 bool is_csv(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".csv";
 }
 

@@ -97,7 +97,8 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
   if (o.device != "cpu") key << "|" << o.device;
   // Likewise normalization: a model pretrained on other inputs is another model.
   if (!spec.input.mean.empty())
-    key << "|" << nlohmann::json(spec.input.mean).dump() << nlohmann::json(spec.input.std_dev).dump();
+    key << "|" << nlohmann::json(spec.input.mean).dump()
+        << nlohmann::json(spec.input.std_dev).dump();
   std::ostringstream name;
   name << spec.model << "-" << std::hex << std::hash<std::string>{}(key.str()) << ".pt";
   return cache_dir(o) + "/pretrained/" + name.str();

@@ -26,8 +26,7 @@ std::string duration_text(double s) {
 
 std::string progress_text(const std::string& what, const std::string& unit, size_t done,
                           size_t total, double elapsed_s) {
-  std::string out =
-      what + ": " + std::to_string(done) + "/" + std::to_string(total) + " " + unit;
+  std::string out = what + ": " + std::to_string(done) + "/" + std::to_string(total) + " " + unit;
   if (elapsed_s <= 0 || done == 0) return out;
   const double rate = done / elapsed_s;
   out += ", " + one_decimal(rate) + " " + unit + "/s";

@@ -75,8 +75,7 @@ int64_t scored_requests(const PolicyRun& run) {
 }
 
 // Scenario s's shift and severity: the spec's, or none for a recorded stream's.
-nlohmann::json scenario_json(const stream::StreamSpec& spec, const stream::Timeline& tl,
-                             size_t s) {
+nlohmann::json scenario_json(const stream::StreamSpec& spec, const stream::Timeline& tl, size_t s) {
   const bool generated = s < spec.scenarios.size();
   return {{"index", s},
           {"name", tl.spans[s].name},
@@ -175,11 +174,11 @@ void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& run
          "reason\n";
   for (const auto& run : runs)
     for (const auto& r : run.rounds)
-      out << csv_field(run.name) << "," << r.round << "," << r.start_s << "," << r.end_s << "," << r.scenario
-          << "," << r.samples << "," << r.steps << "," << r.epochs << "," << r.frozen_prefix << ","
-          << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << "," << r.energy_j << ","
-          << r.train_flops << "," << r.loss << "," << r.fresh_samples << "," << r.replay_samples
-          << "," << r.discarded << "," << csv_field(r.reason) << "\n";
+      out << csv_field(run.name) << "," << r.round << "," << r.start_s << "," << r.end_s << ","
+          << r.scenario << "," << r.samples << "," << r.steps << "," << r.epochs << ","
+          << r.frozen_prefix << "," << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << ","
+          << r.energy_j << "," << r.train_flops << "," << r.loss << "," << r.fresh_samples << ","
+          << r.replay_samples << "," << r.discarded << "," << csv_field(r.reason) << "\n";
 }
 
 }  // namespace etuner::harness

@@ -85,11 +85,10 @@ nlohmann::json policy_over_seeds(const std::vector<nlohmann::json>& runs, const 
 nlohmann::json seeds_json(const BenchOptions& o, const std::vector<int>& seeds,
                           int64_t pretrain_seed, const std::vector<nlohmann::json>& runs) {
   const auto& baseline = o.policies.front();
-  nlohmann::json j = {{"schema_version", kResultsSchemaVersion},
-                      {"command", o.command},
-                      {"stream", runs.front()["stream"]},
-                      {"seeds", seeds},       {"pretrain_seed", pretrain_seed},
-                      {"baseline", baseline}, {"results", nlohmann::json::array()}};
+  nlohmann::json j = {{"schema_version", kResultsSchemaVersion}, {"command", o.command},
+                      {"stream", runs.front()["stream"]},        {"seeds", seeds},
+                      {"pretrain_seed", pretrain_seed},          {"baseline", baseline},
+                      {"results", nlohmann::json::array()}};
   for (int s : seeds)  // relative to seeds.json, so an output directory can move
     j["results"].push_back("seed-" + std::to_string(s) + "/results.json");
   for (const auto& p : o.policies) j["policies"][p] = policy_over_seeds(runs, p, baseline);

@@ -50,8 +50,8 @@ std::string per_seed_table(const json& s, const std::string& dir) {
   for (size_t i = 0; i < s["seeds"].size(); ++i) {
     out += "<tr><th scope=\"row\">" + seed_link(dir, s["seeds"][i].get<int>()) + "</th>";
     for (const auto& [name, p] : s["policies"].items())
-      out += "<td>" + cell(per_seed_at(at_path(p, {"avg_inference_accuracy", "per_seed"}), i), 1,
-                           100) +
+      out += "<td>" +
+             cell(per_seed_at(at_path(p, {"avg_inference_accuracy", "per_seed"}), i), 1, 100) +
              "</td>";
     out += "</tr>";
   }
@@ -71,7 +71,8 @@ std::string interval_row(const std::string& name, const json& p) {
          interval_text(at_path(d, {"ci95"})) + "</td><td>" +
          cell(at_path(p, {"ratio_vs_baseline", "finetune_seconds", "mean"}), 2) + "</td><td>" +
          cell(at_path(p, {"ratio_vs_baseline", "modeled_finetune_seconds", "mean"}), 2) +
-         "</td><td>" + cell(at_path(p, {"ratio_vs_baseline", "finetune_energy_joules", "mean"}), 2) +
+         "</td><td>" +
+         cell(at_path(p, {"ratio_vs_baseline", "finetune_energy_joules", "mean"}), 2) +
          "</td><td>" + cell(at_path(p, {"mean_lag_samples", "mean"}), 1) + "</td></tr>";
 }
 

@@ -53,8 +53,7 @@ class Builder {
   void close_batch(double time_s) {
     if (pending_.empty()) return;
     const auto rows = torch::tensor(pending_, torch::kLong);
-    tl_.batches.push_back({data::to_float(m_.images.index_select(0, rows)),
-                           labels_of(rows)});
+    tl_.batches.push_back({data::to_float(m_.images.index_select(0, rows)), labels_of(rows)});
     tl_.events.push_back(
         {EventKind::kLabeled, time_s, scenario(), static_cast<int>(tl_.batches.size()) - 1});
     pending_.clear();

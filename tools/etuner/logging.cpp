@@ -43,7 +43,8 @@ class JsonFormatter final : public spdlog::formatter {
 spdlog::level::level_enum parse_level(const std::string& name) {
   for (const char* valid : {"trace", "debug", "info", "warn", "error", "off"})
     if (name == valid) return spdlog::level::from_str(name);
-  throw ConfigError("--log-level: '" + name + "' is not one of trace, debug, info, warn, error, off");
+  throw ConfigError("--log-level: '" + name +
+                    "' is not one of trace, debug, info, warn, error, off");
 }
 
 }  // namespace
@@ -59,8 +60,8 @@ void setup_logging(const LogOptions& o) {
   const auto level = parse_level(o.level);
   if (o.format != "text" && o.format != "json")
     throw ConfigError("--log-format: '" + o.format + "' is not text or json");
-  auto logger = std::make_shared<spdlog::logger>(
-      "etuner", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("etuner", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (o.format == "json")
     logger->set_formatter(std::make_unique<JsonFormatter>());
   else
