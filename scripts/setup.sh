@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev libcpp-httplib-dev
   clang libclang-rt-dev clang-format    # libFuzzer targets (fuzz/, optional); the format check
   dataset-fashion-mnist                 # the embedded default data set
+  python3 python3-jsonschema            # tests: outputs read back with csv and JSON Schema
 )
 packages+=(${ETUNER_EXTRA_PACKAGES:-})
 

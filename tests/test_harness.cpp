@@ -8,6 +8,7 @@
 #include "etuner/fields.h"
 #include "etuner/harness.h"
 #include "fixtures.h"
+#include "harness/progress.h"
 
 using namespace etuner;
 
@@ -144,4 +145,16 @@ TEST(Pretrain, CacheIsPerDeviceType) {
   cuda.device = "cuda";
   EXPECT_NE(harness::pretrain_cache_path(spec, splits, cpu),
             harness::pretrain_cache_path(spec, splits, cuda));
+}
+
+TEST(Progress, LineHasRateAndEta) {
+  EXPECT_EQ(harness::progress_text("immediate", "events", 50, 200, 4.0),
+            "immediate: 50/200 events, 12.5 events/s, ETA 12 s");
+  EXPECT_EQ(harness::progress_text("never", "events", 200, 200, 4.0),
+            "never: 200/200 events, 50.0 events/s");
+  EXPECT_EQ(harness::progress_text("pretrain", "epochs", 0, 15, 0.0), "pretrain: 0/15 epochs");
+  EXPECT_EQ(harness::progress_text("p", "events", 10, 1000, 10.0),
+            "p: 10/1000 events, 1.0 events/s, ETA 16.5 min");
+  EXPECT_EQ(harness::progress_text("p", "events", 1, 10000, 1.0),
+            "p: 1/10000 events, 1.0 events/s, ETA 2.8 h");
 }

@@ -370,6 +370,7 @@ TEST_F(ScriptTest, CloneIsDeepAndSaveRoundTrips) {
   auto before = m->forward(x_);
   freeze_unit(*m, 1);
   auto c = m->clone();
+  for (const auto& p : c->parameters()) EXPECT_TRUE(p.is_leaf());  // an optimizer takes them
   EXPECT_TRUE(unit_requires_grad(*c, 0));
   EXPECT_FALSE(unit_requires_grad(*c, 1));
   perturb(*c);
@@ -403,6 +404,56 @@ TEST_F(ScriptTest, Errors) {
   auto m = load_torchscript(path_);
   EXPECT_THROW(m->load(bad), ModelError);  // other children
   std::remove(bad.c_str());
+}
+
+// TorchScript is recognised by what the file holds: any name works, and a zip that is not
+// TorchScript (Python's torch.save format, which pickle_save writes) or another file does not.
+TEST_F(ScriptTest, DetectedByContentNotSuffix) {
+  const std::string renamed = temp_path("script.model");
+  module_.save(renamed);
+  EXPECT_TRUE(is_torchscript_file(renamed));
+  EXPECT_TRUE(is_torchscript_file(path_));
+  const std::string pickled = temp_path("state.pt");
+  {
+    const auto bytes = torch::pickle_save(torch::ones({2}));
+    std::ofstream(pickled, std::ios::binary).write(bytes.data(), bytes.size());
+  }
+  EXPECT_FALSE(is_torchscript_file(pickled));
+  { std::ofstream(pickled) << "PK\x03\x04 but no archive"; }
+  EXPECT_FALSE(is_torchscript_file(pickled));
+  EXPECT_FALSE(is_torchscript_file(temp_path("missing.pt")));
+  EXPECT_EQ(load_torchscript(renamed)->num_blocks(), 2);
+  std::remove(renamed.c_str());
+  std::remove(pickled.c_str());
+}
+
+TEST_F(ScriptTest, OutputWidthIsCheckedAgainstTheClasses) {
+  auto m = load_torchscript(path_);
+  EXPECT_NO_THROW(check_output_width(*m, {3, 2, 2, 5}));
+  try {
+    check_output_width(*m, {3, 2, 2, 10});
+    FAIL() << "no exception";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("10 classes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[1, 5]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(check_output_width(*m, {4, 2, 2, 5}), ModelError);  // 4 channels, w has 3
+}
+
+TEST_F(ScriptTest, NormalizationGoesInFrontOfUnitZero) {
+  auto plain = load_torchscript(path_);
+  auto m = with_normalization(load_torchscript(path_), {0.5, 0.25, 0}, {2, 4, 0.5});
+  const auto mean = torch::tensor({0.5f, 0.25f, 0.f}).view({1, 3, 1, 1});
+  const auto sd = torch::tensor({2.f, 4.f, 0.5f}).view({1, 3, 1, 1});
+  EXPECT_TRUE(torch::allclose(m->forward(x_), plain->forward((x_ - mean) / sd)));
+  EXPECT_TRUE(torch::equal(m->forward_range(1, 3, x_), plain->forward_range(1, 3, x_)));
+  EXPECT_TRUE(torch::allclose(m->clone()->forward(x_), m->forward(x_)));
+  const std::string saved = temp_path("normalized.pt");
+  m->save(saved);  // the user's model alone: loading it gives the plain model back
+  EXPECT_TRUE(torch::allclose(load_torchscript(saved)->forward(x_), plain->forward(x_)));
+  std::remove(saved.c_str());
+  EXPECT_THROW(with_normalization(load_torchscript(path_), {0.5}, {1, 2}), ConfigError);
+  EXPECT_THROW(with_normalization(load_torchscript(path_), {0.5}, {0}), ConfigError);
 }
 
 }  // namespace

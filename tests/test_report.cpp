@@ -14,6 +14,7 @@
 
 #include "etuner/error.h"
 #include "etuner/report.h"
+#include "core/csv.h"
 #include "report/csv.h"
 #include "report/svg.h"
 
@@ -415,3 +416,40 @@ TEST_F(ReportTest, ChromiumConsoleCheckCatchesErrors) {
 }
 
 }  // namespace
+
+// Writing and reading agree: any text survives csv_field then split_csv_line as one field.
+TEST(Csv, FieldsAreQuotedPerRfc4180) {
+  EXPECT_EQ(etuner::csv_field("batch arrived"), "batch arrived");
+  EXPECT_EQ(etuner::csv_field("profiled: 2 epochs, 16 replayed"),
+            "\"profiled: 2 epochs, 16 replayed\"");
+  EXPECT_EQ(etuner::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  for (const std::string text : {"a,b", "\"", "x\"y,z", "", "plain"}) {
+    const auto fields = rp::split_csv_line("1," + etuner::csv_field(text) + ",2");
+    ASSERT_EQ(fields.size(), 3u) << text;
+    EXPECT_EQ(fields[1], text);
+  }
+}
+
+TEST(SeedsPage, IntervalAndPerSeedTables) {
+  const json seeds = {
+      {"stream", "tiny"},
+      {"seeds", {4, 5}},
+      {"baseline", "immediate"},
+      {"policies",
+       {{"immediate",
+         {{"avg_inference_accuracy", {{"per_seed", {0.5, 0.75}}, {"mean", 0.625}}},
+          {"delta_vs_baseline_pp", {{"mean", 0.0}, {"sd", 0.0}, {"ci95", {0.0, 0.0}}}}}},
+        {"never",
+         {{"avg_inference_accuracy", {{"per_seed", {0.25, 0.5}}, {"mean", 0.375}}},
+          {"delta_vs_baseline_pp", {{"mean", -25.0}, {"sd", 0.0}, {"ci95", {-25.5, -24.5}}}},
+          {"ratio_vs_baseline", {{"finetune_seconds", {{"mean", 0.0}}}}}}}}}};
+  const auto html = rp::render_seeds_html(seeds, "/nonexistent");
+  EXPECT_NE(html.find("<td>62.50</td><td>0.00</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>-25.00</td><td>0.00</td><td>[-25.50, -24.50]</td><td>0.00</td>"),
+            std::string::npos)
+      << html;
+  const auto per_seed = html.substr(html.find("table-per-seed"));
+  EXPECT_NE(per_seed.find("<th scope=\"row\">4</th><td>50.0</td><td>25.0</td>"), std::string::npos);
+  EXPECT_NE(per_seed.find("<th scope=\"row\">5</th><td>75.0</td><td>50.0</td>"), std::string::npos);
+  EXPECT_THROW(rp::render_seeds_html(json{{"seeds", {1}}}, "d"), etuner::ConfigError);
+}

@@ -57,6 +57,23 @@ std::vector<std::string> zoo_names();
 // A module scripted in PyTorch (torch.jit.script/trace + save). Throws ModelError.
 std::unique_ptr<BlockModel> load_torchscript(const std::string& path);
 
+// True when `path` is a file holding a TorchScript archive (a zip with TorchScript's
+// constants.pkl or code/), whatever its name; false for a torch.save() state dict, another
+// file or no file.
+bool is_torchscript_file(const std::string& path);
+
+// Throws ModelError unless one zero sample of `shape` runs through the model and gives
+// [1, shape.num_classes] (a head sized for other classes, or an input it cannot take).
+// Leaves the model in eval mode.
+void check_output_width(BlockModel& m, const InputShape& shape);
+
+// Normalizes unit 0's input, (x - mean[c]) / std[c] per channel, for a model trained on
+// normalized inputs; etuner's images are in [0, 1]. Empty mean and std return `m` itself.
+// ConfigError when their sizes differ or a std is not > 0. save() writes the model alone.
+std::unique_ptr<BlockModel> with_normalization(std::unique_ptr<BlockModel> m,
+                                               const std::vector<double>& mean,
+                                               const std::vector<double>& std_dev);
+
 // Per-sample forward FLOPs of each unit (2 x multiply-accumulates of convolutions and
 // linear layers, from the weights' shapes and each unit's output size on `sample`, [1,C,H,W]).
 struct FlopsProfile {

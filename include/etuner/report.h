@@ -78,7 +78,13 @@ RunData load_run(const std::string& dir);
 // The whole page as one HTML string.
 std::string render_html(const RunData& run);
 
+// The page of a `bench --seeds` folder from its seeds.json (DIR names it in errors and finds
+// the seed-<S>/report.html pages to link): per-seed accuracy and the interval table.
+// ConfigError when seeds.json lacks `seeds` or `policies`.
+std::string render_seeds_html(const nlohmann::json& seeds, const std::string& dir);
+
 // Loads DIR, renders it and writes out_path (default DIR/report.html). Returns the path.
+// A DIR with seeds.json and no results.json (a `bench --seeds` folder) gets the seeds page.
 std::string write_report(const std::string& dir, const std::string& out_path = "");
 
 }  // namespace etuner::report

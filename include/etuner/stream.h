@@ -20,8 +20,22 @@
 namespace etuner::stream {
 
 struct DataConfig {
-  std::string source = "fashion-mnist";
-  std::string root;  // "" = the source's default
+  std::string source = "fashion-mnist";  // or "manifest": a recorded stream (root: the file)
+  std::string root;                      // "" = the source's default
+  int num_classes = 0;                   // manifest only: labels are 0..num_classes-1
+  int batch_size = 32;                   // manifest only: labeled rows per labeled batch
+};
+
+// How images reach the model (docs/models.md, "Inputs"): etuner's images are floats in
+// [0, 1]; a model trained on normalized inputs gets (x - mean[c]) / std[c] in front of its
+// first unit. A size other than the stream's (height x width, 0 = the data's own) is resized
+// (bilinear) or rejected, by size_mismatch.
+struct InputConfig {
+  std::vector<double> mean;     // one per channel; empty = none
+  std::vector<double> std_dev;  // "std" in the spec
+  int height = 0;
+  int width = 0;
+  std::string size_mismatch = "reject";  // reject | resize
 };
 
 struct PretrainConfig {
@@ -72,8 +86,9 @@ struct StreamSpec {
   PretrainConfig pretrain;
   TrainConfig train;
   ProtocolConfig protocol;
-  std::vector<ScenarioSpec> scenarios;
-  nlohmann::json json;  // the spec as read (with overrides applied)
+  InputConfig input;
+  std::vector<ScenarioSpec> scenarios;  // empty for a manifest stream (its rows name them)
+  nlohmann::json json;                  // the spec as read (with overrides applied)
 };
 
 // Throws ConfigError naming the field.
@@ -96,7 +111,7 @@ struct LabeledBatch {
 
 struct Requests {
   torch::Tensor images;  // float [R,C,H,W] in [0,1], shifted
-  torch::Tensor labels;  // int64 [R]: ground truth, for scoring only
+  torch::Tensor labels;  // int64 [R]: ground truth, for scoring only; -1 = unlabeled, unscored
 };
 
 struct ScenarioSpan {
@@ -123,5 +138,17 @@ uint64_t pretrain_seed(const StreamSpec& spec);
 std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train);
 
 Timeline build_timeline(const StreamSpec& spec, const data::Splits& splits);
+
+// The data set of a generated stream, at the size spec.input asks for (resized or
+// rejected); ConfigError for a manifest stream (it has no data set).
+data::Splits load_data(const StreamSpec& spec);
+
+// A recorded stream's timeline (data.source "manifest", data.root the file): every row is a
+// request answered at its time (scored when it has a label); labeled rows then also join
+// labeled batches of data.batch_size, arriving with their last row; a batch that a scenario
+// change or the end closes early arrives at that scenario's (or the stream's) last row. Each
+// run of rows with one scenario name is a scenario.
+Timeline manifest_timeline(const StreamSpec& spec, const data::Manifest& manifest);
+Timeline manifest_timeline(const StreamSpec& spec);  // loads data.root first
 
 }  // namespace etuner::stream

@@ -66,6 +66,10 @@ Splits load(const std::string& source, const std::string& root) {
   if (source == "cifar10-bin") return load_cifar_bin(dir, 10);
   if (source == "cifar100-bin") return load_cifar_bin(dir, 100);
   if (source == "imagefolder") return load_image_folder(dir);
+  if (source == "manifest")
+    throw ConfigError(
+        "data source 'manifest' is a recorded stream, not a data set: `etuner "
+        "bench` replays it (load_manifest); pretraining needs a data set");
   throw ConfigError("data source '" + source +
                     "' is unknown; valid sources: " + detail::join(source_names()));
 }

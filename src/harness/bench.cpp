@@ -1,6 +1,4 @@
 // etuner bench: the same timeline, the same pretrained model, every policy in turn.
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -9,6 +7,7 @@
 #include "etuner/fields.h"
 #include "etuner/harness.h"
 #include "etuner/meter.h"
+#include "harness/progress.h"
 #include "harness/replay.h"
 #include "harness/results.h"
 
@@ -33,7 +32,7 @@ std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classe
 }
 
 runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const BenchOptions& o,
-                                      const data::Splits& splits, const std::string& policy) {
+                                      int num_classes, const std::string& policy) {
   runtime::RuntimeConfig c;
   c.train = spec.train;
   c.mode = spec.protocol.mode;
@@ -42,25 +41,49 @@ runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const Benc
   c.seed = spec.seed;
   c.cache_mb = o.cache_mb;
   c.checkpoint_dir = o.out_dir + "/checkpoints/" + policy;
-  c.known_classes = pretrain_classes(spec, splits.train.num_classes());
+  c.known_classes = pretrain_classes(spec, num_classes);
   return c;
 }
 
 Progress progress_printer(const std::string& policy, bool quiet) {
-  if (quiet || !isatty(2)) return nullptr;
-  return [policy](size_t done, size_t total) {
-    if (done % 50 == 0 || done == total)
-      std::cerr << "\r" << policy << ": " << done << "/" << total << " events" << std::flush;
-    if (done == total) std::cerr << "\n";
+  if (quiet) return nullptr;
+  auto reporter = std::make_shared<ProgressReporter>(policy, "events");
+  return [reporter](size_t done, size_t total) {
+    if (done % 50 == 0 || done == total) reporter->update(done, total);
   };
 }
 
+// A recorded stream has no pretraining samples: its replay buffer starts empty.
 void seed_replay(runtime::Runtime& rt, const stream::StreamSpec& spec, const data::Splits& splits) {
+  if (splits.train.size() == 0) return;
   auto rows = stream::pretrain_indices(spec, splits.train);
   rows.resize(std::min<size_t>(rows.size(), spec.train.replay_buffer));
   auto idx = torch::tensor(rows, torch::kLong);
   rt.seed_replay(data::to_float(splits.train.images.index_select(0, idx)),
                  splits.train.labels.index_select(0, idx));
+}
+
+bool is_manifest(const stream::StreamSpec& spec) { return spec.data.source == "manifest"; }
+
+// The deployed model, checked against the stream: one sample of its size must give one
+// score per class (a head for other classes, or the wrong input size, is a ModelError).
+std::unique_ptr<model::BlockModel> deployed_model(const stream::StreamSpec& spec,
+                                                  const data::Splits& splits,
+                                                  const stream::Timeline& tl,
+                                                  const BenchOptions& o) {
+  PretrainOptions po;
+  po.device = o.device;
+  po.model_path = o.model_path;
+  po.quiet = o.quiet;
+  auto m = pretrained_model(spec, splits, po);
+  const auto& x = tl.requests.images;
+  if (x.defined()) {
+    m->to(torch::kCPU);
+    model::check_output_width(*m, {static_cast<int>(x.size(1)), static_cast<int>(x.size(2)),
+                                   static_cast<int>(x.size(3)), tl.num_classes});
+    m->to(torch::Device(o.device));
+  }
+  return m;
 }
 
 }  // namespace
@@ -90,20 +113,22 @@ nlohmann::json run_bench(const BenchOptions& o) {
   check_bench_options(o);
   const int threads = set_threads(o.threads);
   const auto spec = load_spec_with(o.stream_path, o.data_root, o.overrides);
-  const auto splits = data::load(spec.data.source, spec.data.root);
-  const auto tl = stream::build_timeline(spec, splits);
-  PretrainOptions po;
-  po.device = o.device;
-  po.model_path = o.model_path;
-  po.quiet = o.quiet;
-  const auto base = pretrained_model(spec, splits, po);
+  data::Splits splits;  // none for a recorded stream
+  stream::Timeline tl;
+  if (is_manifest(spec)) {
+    tl = stream::manifest_timeline(spec);
+  } else {
+    splits = stream::load_data(spec);
+    tl = stream::build_timeline(spec, splits);
+  }
+  const auto base = deployed_model(spec, splits, tl, o);
   std::filesystem::create_directories(o.out_dir);
 
   std::vector<PolicyRun> runs;
   nlohmann::json policies = nlohmann::json::object();
   std::string source;
   for (const auto& name : o.policies) {
-    auto cfg = runtime_config(spec, o, splits, name);
+    auto cfg = runtime_config(spec, o, tl.num_classes, name);
     runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg,
                         meter::detect(cfg.profile));
     seed_replay(rt, spec, splits);

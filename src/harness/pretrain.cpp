@@ -1,22 +1,34 @@
 // Pretraining of the deployed model, cached by content so every bench run starts from the
 // same weights without paying for them again.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 
 #include "etuner/error.h"
 #include "etuner/harness.h"
 #include "etuner/tuning.h"
+#include "harness/progress.h"
 
 namespace etuner::harness {
 namespace {
 
-bool is_torchscript(const std::string& model) {
-  return model.size() > 3 && model.substr(model.size() - 3) == ".pt";
+// The TorchScript file to deploy, or "" for a zoo model. A file is recognised by what it
+// holds, whatever its name; one that is not TorchScript is an error, not a zoo name.
+std::string script_path(const stream::StreamSpec& spec, const PretrainOptions& o) {
+  const std::string path = o.model_path.empty() ? spec.model : o.model_path;
+  if (model::is_torchscript_file(path)) return path;
+  if (std::filesystem::exists(path))
+    throw ModelError("'" + path +
+                     "' is not a TorchScript archive (torch.jit.script(model).save(path) writes "
+                     "one; a torch.save() state dict does not): see docs/models.md");
+  if (!o.model_path.empty()) throw ModelError("--model: '" + path + "' does not exist");
+  return "";
+}
+
+std::unique_ptr<model::BlockModel> normalized(std::unique_ptr<model::BlockModel> m,
+                                              const stream::StreamSpec& spec) {
+  return model::with_normalization(std::move(m), spec.input.mean, spec.input.std_dev);
 }
 
 model::InputShape shape_of(const data::Dataset& d) {
@@ -50,7 +62,7 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
   tuning::apply_plan(m, {});
   model::FlopsProfile none;
   none.unit_forward_flops.assign(m.num_units(), 0.0);
-  const bool progress = !quiet && isatty(2);
+  ProgressReporter progress("pretrain", "epochs");
   const auto xd = x.to(dev), yd = y.to(dev);  // once, not a host-to-device copy per epoch
   for (int e = 0; e < p.epochs; ++e) {
     // Cosine annealing: a short schedule that converges without tuning per model.
@@ -63,11 +75,8 @@ void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Ten
     rc.seed = stream::pretrain_seed(spec) * 31 + e;  // not the stream's seed: the cache key
     auto r = tuning::run_round(m, *opt, xd, yd, rc, none, nullptr);
     if (!r.finite) throw ModelError("pretraining diverged (loss NaN/inf): lower pretrain.lr");
-    if (progress)
-      std::cerr << "\rpretrain epoch " << e + 1 << "/" << p.epochs << " loss " << r.loss << "   "
-                << std::flush;
+    if (!quiet) progress.update(e + 1, p.epochs, "loss " + std::to_string(r.loss));
   }
-  if (progress) std::cerr << "\n";
   m.set_training(false);
 }
 
@@ -86,6 +95,10 @@ std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Spli
   // Weights pretrained on a GPU differ from CPU ones (other kernels, other rounding): a CPU
   // run must not pick them up, or CPU results stop reproducing. CPU keys stay as they were.
   if (o.device != "cpu") key << "|" << o.device;
+  // Likewise normalization: a model pretrained on other inputs is another model.
+  if (!spec.input.mean.empty())
+    key << "|" << nlohmann::json(spec.input.mean).dump()
+        << nlohmann::json(spec.input.std_dev).dump();
   std::ostringstream name;
   name << spec.model << "-" << std::hex << std::hash<std::string>{}(key.str()) << ".pt";
   return cache_dir(o) + "/pretrained/" + name.str();
@@ -95,12 +108,17 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
                                                     const data::Splits& splits,
                                                     const PretrainOptions& o) {
   const torch::Device dev(o.device);
-  if (!o.model_path.empty() || is_torchscript(spec.model)) {
-    auto m = model::load_torchscript(o.model_path.empty() ? spec.model : o.model_path);
+  if (const auto script = script_path(spec, o); !script.empty()) {
+    auto m = normalized(model::load_torchscript(script), spec);
     m->to(dev);
     return m;
   }
-  auto m = model::make(spec.model, shape_of(splits.train));
+  if (spec.data.source == "manifest")
+    throw ConfigError(
+        "model: a manifest stream deploys your own model (a TorchScript file as the spec's model "
+        "or --model); a zoo model '" +
+        spec.model + "' would need a data set to pretrain on");
+  auto m = normalized(model::make(spec.model, shape_of(splits.train)), spec);
   const std::string path = pretrain_cache_path(spec, splits, o);
   if (std::filesystem::exists(path)) {
     m->load(path);
@@ -108,7 +126,7 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
     return m;
   }
   torch::manual_seed(stream::pretrain_seed(spec));
-  m = model::make(spec.model, shape_of(splits.train));
+  m = normalized(model::make(spec.model, shape_of(splits.train)), spec);
   m->to(dev);
   auto rows = torch::tensor(stream::pretrain_indices(spec, splits.train), torch::kLong);
   train_epochs(*m, data::to_float(splits.train.images.index_select(0, rows)),

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/csv.h"
 #include "etuner/device_profile.h"
 #include "etuner/error.h"
 #include "etuner/version.h"
@@ -36,9 +37,12 @@ nlohmann::json machine(const RunContext& ctx) {
           {"threads", ctx.threads}};
 }
 
+bool scored(const Answer& a) { return a.label >= 0; }  // a recorded stream's unlabeled rows
+
 std::vector<double> per_scenario_accuracy(const PolicyRun& run, size_t scenarios) {
   std::vector<double> correct(scenarios, 0), total(scenarios, 0);
   for (const auto& a : run.answers) {
+    if (!scored(a)) continue;
     total[a.scenario] += 1;
     correct[a.scenario] += a.prediction == a.label;
   }
@@ -56,8 +60,29 @@ double mean_over_answers(const PolicyRun& run, F value) {
 }
 
 double average_accuracy(const PolicyRun& run) {
-  return mean_over_answers(run,
-                           [](const Answer& a) { return a.prediction == a.label ? 1.0 : 0.0; });
+  double correct = 0, total = 0;
+  for (const auto& a : run.answers) {
+    total += scored(a);
+    correct += scored(a) && a.prediction == a.label;
+  }
+  return total > 0 ? correct / total : 0.0;
+}
+
+int64_t scored_requests(const PolicyRun& run) {
+  int64_t n = 0;
+  for (const auto& a : run.answers) n += scored(a);
+  return n;
+}
+
+// Scenario s's shift and severity: the spec's, or none for a recorded stream's.
+nlohmann::json scenario_json(const stream::StreamSpec& spec, const stream::Timeline& tl, size_t s) {
+  const bool generated = s < spec.scenarios.size();
+  return {{"index", s},
+          {"name", tl.spans[s].name},
+          {"shift", generated ? spec.scenarios[s].shift : "none"},
+          {"severity", generated ? spec.scenarios[s].severity : 0},
+          {"start_s", tl.spans[s].start_s},
+          {"end_s", tl.spans[s].end_s}};
 }
 
 // How far behind the labels the answering versions were, averaged over requests: staleness
@@ -80,7 +105,9 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
                               const stream::Timeline& tl, const std::string& energy_source) {
   const auto& t = run.totals;
   return {{"avg_inference_accuracy", average_accuracy(run)},
-          {"per_scenario_accuracy", per_scenario_accuracy(run, spec.scenarios.size())},
+          {"per_scenario_accuracy", per_scenario_accuracy(run, tl.spans.size())},
+          {"requests", run.answers.size()},
+          {"scored_requests", scored_requests(run)},
           {"mean_lag_samples", mean_lag_samples(run)},
           {"finetune_seconds", t.finetune_s},
           {"modeled_finetune_seconds", t.modeled_s},
@@ -109,14 +136,9 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
 nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeline& tl,
                             const RunContext& ctx, const nlohmann::json& policies) {
   nlohmann::json scenarios = nlohmann::json::array();
-  for (size_t s = 0; s < spec.scenarios.size(); ++s)
-    scenarios.push_back({{"index", s},
-                         {"name", spec.scenarios[s].name},
-                         {"shift", spec.scenarios[s].shift},
-                         {"severity", spec.scenarios[s].severity},
-                         {"start_s", tl.spans[s].start_s},
-                         {"end_s", tl.spans[s].end_s}});
-  return {{"stream", spec.name},
+  for (size_t s = 0; s < tl.spans.size(); ++s) scenarios.push_back(scenario_json(spec, tl, s));
+  return {{"schema_version", kResultsSchemaVersion},
+          {"stream", spec.name},
           {"model", ctx.model_name},
           {"protocol", spec.protocol.mode},
           {"device_profile", spec.protocol.device},
@@ -138,9 +160,10 @@ void write_requests_csv(const std::string& path, const std::vector<PolicyRun>& r
          "samples\n";
   for (const auto& r : runs)
     for (const auto& a : r.answers)
-      out << r.name << "," << a.request << "," << a.time_s << "," << a.scenario << "," << a.label
-          << "," << a.prediction << "," << (a.prediction == a.label) << "," << a.confidence << ","
-          << a.version << "," << a.lag_samples << "\n";
+      out << csv_field(r.name) << "," << a.request << "," << a.time_s << "," << a.scenario << ","
+          << (scored(a) ? std::to_string(a.label) : "") << "," << a.prediction << ","
+          << (scored(a) ? std::to_string(a.prediction == a.label) : "") << "," << a.confidence
+          << "," << a.version << "," << a.lag_samples << "\n";
 }
 
 void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& runs) {
@@ -151,11 +174,11 @@ void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& run
          "reason\n";
   for (const auto& run : runs)
     for (const auto& r : run.rounds)
-      out << run.name << "," << r.round << "," << r.start_s << "," << r.end_s << "," << r.scenario
-          << "," << r.samples << "," << r.steps << "," << r.epochs << "," << r.frozen_prefix << ","
-          << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << "," << r.energy_j << ","
-          << r.train_flops << "," << r.loss << "," << r.fresh_samples << "," << r.replay_samples
-          << "," << r.discarded << "," << r.reason << "\n";
+      out << csv_field(run.name) << "," << r.round << "," << r.start_s << "," << r.end_s << ","
+          << r.scenario << "," << r.samples << "," << r.steps << "," << r.epochs << ","
+          << r.frozen_prefix << "," << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << ","
+          << r.energy_j << "," << r.train_flops << "," << r.loss << "," << r.fresh_samples << ","
+          << r.replay_samples << "," << r.discarded << "," << csv_field(r.reason) << "\n";
 }
 
 }  // namespace etuner::harness

@@ -1,6 +1,7 @@
 // Results files: results.json (summary per policy, with provenance), requests.csv (one row
-// per answered request) and rounds.csv (one row per round). docs/results-format.md has the
-// schema.
+// per answered request) and rounds.csv (one row per round). docs/schema/results.schema.json
+// is results.json's schema; the CSVs follow RFC 4180 (a field with a comma, quote or line
+// break is double-quoted, its quotes doubled).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +11,10 @@
 #include "harness/replay.h"
 
 namespace etuner::harness {
+
+// Bumped when a field of results.json is renamed, removed or changes meaning (adding one
+// does not bump it: readers ignore unknown fields).
+inline constexpr int kResultsSchemaVersion = 1;
 
 struct RunContext {
   std::string command;

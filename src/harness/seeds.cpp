@@ -2,14 +2,16 @@
 // seed against the baseline policy, because one timeline's accuracy differences between
 // policies are within its noise.
 #include <filesystem>
-#include <iostream>
 #include <optional>
 #include <set>
+
+#include <spdlog/spdlog.h>
 
 #include "etuner/error.h"
 #include "etuner/fields.h"
 #include "etuner/harness.h"
 #include "harness/paired.h"
+#include "harness/results.h"
 
 namespace etuner::harness {
 namespace {
@@ -83,9 +85,10 @@ nlohmann::json policy_over_seeds(const std::vector<nlohmann::json>& runs, const 
 nlohmann::json seeds_json(const BenchOptions& o, const std::vector<int>& seeds,
                           int64_t pretrain_seed, const std::vector<nlohmann::json>& runs) {
   const auto& baseline = o.policies.front();
-  nlohmann::json j = {{"command", o.command}, {"stream", runs.front()["stream"]},
-                      {"seeds", seeds},       {"pretrain_seed", pretrain_seed},
-                      {"baseline", baseline}, {"results", nlohmann::json::array()}};
+  nlohmann::json j = {{"schema_version", kResultsSchemaVersion}, {"command", o.command},
+                      {"stream", runs.front()["stream"]},        {"seeds", seeds},
+                      {"pretrain_seed", pretrain_seed},          {"baseline", baseline},
+                      {"results", nlohmann::json::array()}};
   for (int s : seeds)  // relative to seeds.json, so an output directory can move
     j["results"].push_back("seed-" + std::to_string(s) + "/results.json");
   for (const auto& p : o.policies) j["policies"][p] = policy_over_seeds(runs, p, baseline);
@@ -107,7 +110,7 @@ nlohmann::json run_seeds(const BenchOptions& o, const std::vector<int>& seeds) {
   const auto pretrain_seed = static_cast<int64_t>(stream::pretrain_seed(spec));
   std::vector<nlohmann::json> runs;
   for (size_t i = 0; i < seeds.size(); ++i) {
-    if (!o.quiet) std::cerr << "seed " << seeds[i] << " (" << i + 1 << "/" << seeds.size() << ")\n";
+    if (!o.quiet) spdlog::info("seed {} ({}/{})", seeds[i], i + 1, seeds.size());
     runs.push_back(run_bench(seed_options(o, seeds[i], pretrain_seed)));
   }
   auto j = seeds_json(o, seeds, pretrain_seed, runs);

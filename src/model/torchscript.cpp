@@ -91,8 +91,18 @@ class ScriptModel final : public BlockModel {
     }
   }
 
+  // Cloned without autograd: Module::clone() copies a parameter that requires grad (any
+  // model scripted in Python, any checkpoint of a tuned one) into a non-leaf tensor, which an
+  // optimizer refuses. The copies get their originals' requires_grad back.
   std::unique_ptr<BlockModel> clone() const override {
-    return std::make_unique<ScriptModel>(module_.clone(), path_);
+    auto copy = [this] {
+      torch::NoGradGuard no_grad;
+      return module_.clone();
+    }();
+    auto from = to_vector(module_.parameters()), to = to_vector(copy.parameters());
+    for (size_t k = 0; k < to.size() && k < from.size(); ++k)
+      to[k].requires_grad_(from[k].requires_grad());
+    return std::make_unique<ScriptModel>(copy, path_);
   }
 
   void to(const torch::Device& device) override { module_.to(device); }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/csv.h"
 #include "etuner/error.h"
 
 namespace etuner::report {
@@ -17,22 +18,7 @@ std::string where(const CsvFile& f, const CsvRow& row, const std::string& column
 }  // namespace
 
 std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      fields.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  return fields;
+  return etuner::split_csv_line(line);
 }
 
 void CsvFile::require(const std::string& column) const {

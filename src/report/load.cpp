@@ -67,6 +67,7 @@ void read_requests(const std::string& path, std::vector<Policy>& policies) {
   for (const auto& row : f.rows) {
     const auto it = index.find(f.text(row, "policy"));
     if (it == index.end()) continue;  // a policy results.json does not list: not part of the run
+    if (f.text(row, "correct").empty()) continue;  // an unlabeled request: answered, not scored
     it->second->requests.push_back({f.number(row, "time_s", 0),
                                     static_cast<int>(f.number(row, "scenario", -1)),
                                     f.boolean(row, "correct")});

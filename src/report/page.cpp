@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "etuner/error.h"
+#include "etuner/fields.h"
 #include "etuner/report.h"
 #include "report/format.h"
 #include "report/sections.h"
@@ -89,22 +90,8 @@ std::string title(const RunData& run) {
   return "etuner report" + (s.empty() ? "" : " — " + s) + (m.empty() ? "" : " / " + m);
 }
 
-}  // namespace
-
-std::string render_html(const RunData& run) {
-  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>" +
-         escape(title(run)) + "</title><style>" + kStyle + "</style></head>\n<body><main>" +
-         header(run) + "\n" + summary_section(run) + "\n" + accuracy_section(run) + "\n" +
-         cost_section(run) + "\n" + freeze_section(run) + "\n" + provenance_section(run) +
-         "\n</main></body></html>\n";
-}
-
 // Written to a temp file and renamed, so a browser never sees a half-written page.
-std::string write_report(const std::string& dir, const std::string& out_path) {
-  const std::string path =
-      out_path.empty() ? (std::filesystem::path(dir) / "report.html").string() : out_path;
-  const std::string html = render_html(load_run(dir));
+void write_page(const std::string& path, const std::string& html) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary);
@@ -116,6 +103,32 @@ std::string write_report(const std::string& dir, const std::string& out_path) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     throw IoError(path + ": cannot rename " + tmp + " into place");
+}
+
+}  // namespace
+
+std::string html_page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>" +
+         escape(title) + "</title><style>" + kStyle + "</style></head>\n<body><main>" + body +
+         "\n</main></body></html>\n";
+}
+
+std::string render_html(const RunData& run) {
+  return html_page(title(run), header(run) + "\n" + summary_section(run) + "\n" +
+                                   accuracy_section(run) + "\n" + cost_section(run) + "\n" +
+                                   freeze_section(run) + "\n" + provenance_section(run));
+}
+
+// A --seeds folder has seeds.json and no results.json of its own: it gets the seeds page.
+std::string write_report(const std::string& dir, const std::string& out_path) {
+  namespace fs = std::filesystem;
+  const std::string path = out_path.empty() ? (fs::path(dir) / "report.html").string() : out_path;
+  const auto seeds = fs::path(dir) / "seeds.json";
+  if (!fs::exists(fs::path(dir) / "results.json") && fs::exists(seeds))
+    write_page(path, render_seeds_html(read_json_file(seeds.string()), dir));
+  else
+    write_page(path, render_html(load_run(dir)));
   return path;
 }
 

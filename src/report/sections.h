@@ -26,4 +26,7 @@ std::string freeze_section(const RunData& run);      // #chart-freeze-<policy>
 std::string summary_section(const RunData& run);     // #table-summary, #table-scenarios
 std::string provenance_section(const RunData& run);  // #provenance
 
+// A whole page around `body`: the doctype, the title and the shared CSS.
+std::string html_page(const std::string& title, const std::string& body);
+
 }  // namespace etuner::report

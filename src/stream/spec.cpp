@@ -16,7 +16,13 @@ DataConfig parse_data(const nlohmann::json& j) {
   Fields f(j, "data");
   d.source = f.get("source", d.source);
   d.root = f.get("root", d.root);
+  d.num_classes = f.get("num_classes", d.num_classes);
+  d.batch_size = f.get("batch_size", d.batch_size);
   f.finish();
+  check(d.num_classes >= 0, "data.num_classes", "must be >= 0");
+  check(d.batch_size > 0, "data.batch_size", "must be > 0");
+  check(d.source != "manifest" || !d.root.empty(), "data.root",
+        "a manifest stream needs its manifest file");
   return d;
 }
 
@@ -77,6 +83,26 @@ ProtocolConfig parse_protocol(const nlohmann::json& j) {
   return p;
 }
 
+InputConfig parse_input(const nlohmann::json& j) {
+  InputConfig in;
+  if (j.is_null()) return in;
+  Fields f(j, "input");
+  in.mean = f.get("mean", in.mean);
+  in.std_dev = f.get("std", in.std_dev);
+  const auto size = f.get("size", std::vector<int>{});
+  in.size_mismatch = f.get("size_mismatch", in.size_mismatch);
+  f.finish();
+  check(size.empty() || (size.size() == 2 && size[0] > 0 && size[1] > 0), "input.size",
+        "must be [height, width], both > 0");
+  if (!size.empty()) in.height = size[0], in.width = size[1];
+  check(in.mean.size() == in.std_dev.size(), "input.mean",
+        "needs as many values as input.std (one per channel)");
+  for (double s : in.std_dev) check(s > 0, "input.std", "every value must be > 0");
+  check(in.size_mismatch == "reject" || in.size_mismatch == "resize", "input.size_mismatch",
+        "must be reject or resize");
+  return in;
+}
+
 ScenarioSpec parse_scenario(const nlohmann::json& j, size_t i) {
   const std::string path = "scenarios[" + std::to_string(i) + "]";
   ScenarioSpec s;
@@ -109,9 +135,15 @@ StreamSpec parse_spec(const nlohmann::json& j) {
   s.pretrain = parse_pretrain(f.child("pretrain"));
   s.train = parse_train(f.child("train"));
   s.protocol = parse_protocol(f.child("protocol"));
+  s.input = parse_input(f.child("input"));
   f.get<std::string>("description", "");
   const auto& sc = f.child("scenarios");
   f.finish();
+  if (s.data.source == "manifest") {  // the manifest's rows name its scenarios
+    check(sc.is_null(), "stream.scenarios", "a manifest stream takes its scenarios from its rows");
+    s.json = j;
+    return s;
+  }
   check(sc.is_array() && !sc.empty(), "stream.scenarios", "must be a non-empty array");
   for (size_t i = 0; i < sc.size(); ++i) s.scenarios.push_back(parse_scenario(sc[i], i));
   s.json = j;

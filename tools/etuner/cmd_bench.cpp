@@ -73,6 +73,7 @@ void run_sweep(const BenchFlags& f) {
   if (!f.report) return;
   for (int s : seeds)
     std::cout << "report: " << report::write_report(harness::seed_dir(f.o.out_dir, s)) << "\n";
+  std::cout << "report: " << report::write_report(f.o.out_dir) << "\n";  // the seeds page
 }
 
 }  // namespace
@@ -100,8 +101,9 @@ void add_bench_command(CLI::App& app) {
                                 "comma-separated stream seeds: one run each in OUT/seed-<S>/, "
                                 "compared with the first policy in OUT/seeds.json");
   cmd->add_flag("--quiet", flags->o.quiet, "no progress on stderr");
-  cmd->add_flag("--report", flags->report,
-                "also write OUT/report.html (with --seeds, one per OUT/seed-<S>/)");
+  cmd->add_flag(
+      "--report", flags->report,
+      "also write OUT/report.html (with --seeds, one per OUT/seed-<S>/ and the seeds page)");
   cmd->callback([flags, seeds]() {
     flags->o.policies = split_commas(flags->policies);
     flags->o.overrides = parse_json_flag("--set", flags->overrides);

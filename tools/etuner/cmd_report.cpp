@@ -21,7 +21,8 @@ void add_report_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("report",
                                  "Render a run's results (results.json, requests.csv, rounds.csv) "
                                  "as one self-contained HTML page");
-  cmd->add_option("DIR", opts->dir, "Run directory written by `etuner bench`")->required();
+  cmd->add_option("DIR", opts->dir, "Run directory written by `etuner bench` (or a --seeds folder)")
+      ->required();
   cmd->add_option("--out,-o", opts->out, "Output file (default: DIR/report.html)");
   cmd->callback(
       [opts] { std::cout << etuner::report::write_report(opts->dir, opts->out) << "\n"; });
