@@ -32,8 +32,10 @@ std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classe
   return all;
 }
 
+// No checkpoint_dir: nothing resumes a bench, so it writes no checkpoints (serve keeps
+// durable, versioned ones of its own).
 runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const BenchOptions& o,
-                                      const data::Splits& splits, const std::string& policy) {
+                                      const data::Splits& splits) {
   runtime::RuntimeConfig c;
   c.train = spec.train;
   c.mode = spec.protocol.mode;
@@ -41,7 +43,6 @@ runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const Benc
   c.device = pick_device(o.device);
   c.seed = spec.seed;
   c.cache_mb = o.cache_mb;
-  c.checkpoint_dir = o.out_dir + "/checkpoints/" + policy;
   c.known_classes = pretrain_classes(spec, splits.train.num_classes());
   return c;
 }
@@ -103,7 +104,7 @@ nlohmann::json run_bench(const BenchOptions& o) {
   nlohmann::json policies = nlohmann::json::object();
   std::string source;
   for (const auto& name : o.policies) {
-    auto cfg = runtime_config(spec, o, splits, name);
+    auto cfg = runtime_config(spec, o, splits);
     runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg,
                         meter::detect(cfg.profile));
     seed_replay(rt, spec, splits);
