@@ -281,6 +281,9 @@ TEST(ServeApi, FailingCheckpointWritesKeepServingAndRecover) {
   Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-fullckpt")));
   auto c = s.client();
   fail_checkpoint_writes_for_tests(true);
+  struct Restore {  // whatever this test's outcome, later tests write checkpoints again
+    ~Restore() { fail_checkpoint_writes_for_tests(false); }
+  } restore;
   for (int i = 0; i < 8; ++i)
     ASSERT_EQ(c.Post("/v1/samples", tensor_sample(0.1f * i, i % 10), "application/json")->status,
               202);
