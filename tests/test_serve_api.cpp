@@ -429,7 +429,7 @@ TEST(ServeApi, UnknownRoutesAreRefusedBeforeTheirBodyIsRead) {
 }
 
 // 64 clients trickling a request each cannot hold /v1/status or a predict up, and each
-// trickler is dropped at the whole-request deadline (a byte every 300 ms kept every single
+// trickler is dropped at the whole-request deadline (a byte every 300 ms keeps every single
 // read within the per-read timeout).
 TEST(ServeApi, SlowClientsCannotStarveOthers) {
   auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-slow"));
@@ -464,7 +464,7 @@ TEST(ServeApi, SlowClientsCannotStarveOthers) {
   trickle.join();
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - dropped_at).count();
-  EXPECT_LT(waited, 3.5) << reply;
+  EXPECT_LT(waited, 6.0) << reply;  // 2 s deadline; without one the trickle goes on for ever
 }
 
 TEST(ServeApi, InvalidUtf8InAContentTypeGetsA415NotA500) {
