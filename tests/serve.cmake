@@ -35,7 +35,9 @@ foreach(case
     "bad_input_shape|serve --model tiny --classes 10 --input 1x28 --data-dir /tmp/x"
     "two_policies|serve --model tiny --classes 10 --policies immediate,never --data-dir /tmp/x"
     "unknown_policy|serve --model tiny --classes 10 --policies nope --data-dir /tmp/etuner-serve-cli-policy"
-    "bad_port|serve --model tiny --classes 10 --port 70000 --data-dir /tmp/x")
+    "bad_port|serve --model tiny --classes 10 --port 70000 --data-dir /tmp/x"
+    "public_host_without_token|serve --model tiny --classes 10 --host 0.0.0.0 --data-dir /tmp/x"
+    "missing_token_file|serve --model tiny --classes 10 --token-file /nonexistent --data-dir /tmp/x")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 case_name)
   list(GET parts 1 case_args)

@@ -2,10 +2,13 @@
 // TorchScript module built in C++ (no Python needed).
 #include <gtest/gtest.h>
 #include <torch/script.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -454,6 +457,35 @@ TEST_F(ScriptTest, NormalizationGoesInFrontOfUnitZero) {
   std::remove(saved.c_str());
   EXPECT_THROW(with_normalization(load_torchscript(path_), {0.5}, {1, 2}), ConfigError);
   EXPECT_THROW(with_normalization(load_torchscript(path_), {0.5}, {0}), ConfigError);
+}
+
+}  // namespace
+}  // namespace etuner::model
+
+namespace etuner::model {
+namespace {
+
+// A full disk while saving: LibTorch's file writer threw from a destructor (std::terminate);
+// the model is now serialized in memory and the write's failure is a ModelError. The file
+// size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes every write past 1 KiB fail as ENOSPC
+// would; it runs in a death-test child so the limit ends with it.
+TEST(ModelSave, FullDiskIsAModelErrorNotAnAbort) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path = ::testing::TempDir() + "/etuner-full-disk-model.pt";
+  const auto save_past_the_limit = [&path] {
+    auto m = make("tiny", {1, 12, 12, 10});
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit lim{1024, 1024};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    try {
+      m->save(path);
+    } catch (const ModelError& e) {
+      std::exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 3);
+    }
+    std::exit(4);
+  };
+  EXPECT_EXIT(save_past_the_limit(), ::testing::ExitedWithCode(0), "");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));  // the partial file is gone
 }
 
 }  // namespace

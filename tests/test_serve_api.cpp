@@ -1,6 +1,10 @@
 // The API end to end on loopback: a real Server with the tiny model, a real HTTP client.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -9,6 +13,7 @@
 
 #include "etuner/error.h"
 #include "etuner/serve.h"
+#include "serve/checkpoints.h"
 #include "serve_fixtures.h"
 
 namespace etuner::serve {
@@ -268,6 +273,230 @@ TEST(ServeApi, InvalidConfigIsAConfigError) {
   cfg.max_inflight = 1;
   cfg.stream_spec = "x.json";  // and --classes: exactly one of them
   EXPECT_THROW(Server{cfg}, ConfigError);
+}
+
+// A full disk under the checkpoints: the service stays up, predictions keep coming from the
+// last committed version, status and metrics say so, and the commit retries until it works.
+TEST(ServeApi, FailingCheckpointWritesKeepServingAndRecover) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-fullckpt")));
+  auto c = s.client();
+  fail_checkpoint_writes_for_tests(true);
+  struct Restore {  // whatever this test's outcome, later tests write checkpoints again
+    ~Restore() { fail_checkpoint_writes_for_tests(false); }
+  } restore;
+  for (int i = 0; i < 8; ++i)
+    ASSERT_EQ(c.Post("/v1/samples", tensor_sample(0.1f * i, i % 10), "application/json")->status,
+              202);
+  auto st = s.wait_for([](const json& j) { return j["storage"]["commit_failures"] >= 2; });
+  EXPECT_FALSE(st["storage"]["checkpoints_writable"].get<bool>());
+  EXPECT_NE(st["storage"]["last_error"].get<std::string>().find("No space left"),
+            std::string::npos);
+  EXPECT_EQ(st["model_version"], 0);
+  EXPECT_EQ(st["samples_pending"], 8);  // trained, but no committed version consumed them
+  const auto p = c.Post("/v1/predict", png(1, 12, 12), "image/png");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, 200);
+  EXPECT_EQ(json::parse(p->body)["model_version"], 0);
+  EXPECT_NE(c.Get("/metrics")->body.find("etuner_checkpoints_writable 0"), std::string::npos);
+  fail_checkpoint_writes_for_tests(false);  // space returns
+  st = s.wait_for([](const json& j) {
+    return j["model_version"] >= 1 && j["storage"]["checkpoints_writable"].get<bool>();
+  });
+  EXPECT_EQ(st["samples_pending"], 0);
+  EXPECT_NE(c.Get("/metrics")->body.find("etuner_checkpoints_writable 1"), std::string::npos);
+}
+
+// Past --max-store-mb SQLite answers SQLITE_FULL, as on a full disk: 507, and exactly the
+// acknowledged samples are stored.
+TEST(ServeApi, FullStoreAnswers507AndStoresExactlyWhatWasAcknowledged) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-fullstore"));
+  cfg.max_store_bytes = 64 << 10;
+  cfg.policy = "never";
+  Running s(cfg);
+  auto c = s.client();
+  int acked = 0;
+  int status = 202;
+  std::string body;
+  for (int i = 0; i < 400 && status == 202; ++i) {
+    const auto r = c.Post("/v1/samples", tensor_sample(0.001f * i, i % 10), "application/json");
+    ASSERT_TRUE(r);
+    status = r->status;
+    body = r->body;
+    acked += status == 202 ? 1 : 0;
+  }
+  EXPECT_EQ(status, 507) << body;
+  EXPECT_EQ(json::parse(body).value("error", ""), "storage_full") << body;
+  EXPECT_GT(acked, 10);
+  const auto st = s.get("/v1/status");
+  EXPECT_EQ(st["samples_stored"], acked);
+  EXPECT_FALSE(st["storage"]["samples_writable"].get<bool>());
+  EXPECT_EQ(st["storage"]["sample_write_failures"], 1);
+  EXPECT_EQ(c.Post("/v1/predict", png(1, 12, 12), "image/png")->status, 200);
+}
+
+TEST(ServeApi, SampleLimitAnswers507) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-limit"));
+  cfg.max_stored_samples = 3;
+  Running s(cfg);
+  auto c = s.client();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(c.Post("/v1/samples", tensor_sample(0.1f, 1), "application/json")->status, 202);
+  expect_error(c.Post("/v1/samples", tensor_sample(0.1f, 1), "application/json"), 507,
+               "sample_limit");
+  EXPECT_EQ(s.get("/v1/status")["samples_stored"], 3);
+}
+
+TEST(ServeApi, SecondServerOnTheDataDirIsRefusedNamingTheHolder) {
+  const auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-lock"));
+  Server first(cfg);
+  try {
+    Server second(cfg);
+    ADD_FAILURE() << "a second server opened the same data directory";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("pid " + std::to_string(::getpid())), std::string::npos)
+        << e.what();
+  }
+}
+
+// A raw connection, for requests httplib's client will not send.
+struct RawConn {
+  explicit RawConn(int port) : fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawConn() { ::close(fd); }
+  void send(const std::string& s) const { (void)!::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+  std::string read_all() const {  // until the server closes (or 10 s pass)
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+  int fd;
+  bool connected = false;
+};
+
+// Bodies are bounded however they arrive: chunked (no length declared) and compressed
+// (counted decompressed), and the connection is closed rather than read to its end.
+TEST(ServeApi, ChunkedAndCompressedBodiesAreBoundedDecompressed) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-bodies"));
+  cfg.max_body_bytes = 16 << 10;
+  Running s(cfg);
+  RawConn chunked(s.port);
+  chunked.send(
+      "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
+  std::atomic<size_t> sent{0};
+  std::thread sender([&] {  // 64 MiB in 1 MiB chunks, until the server hangs up
+    const std::string chunk = "100000\r\n" + std::string(1 << 20, ' ') + "\r\n";
+    for (int i = 0; i < 64; ++i) {
+      if (::send(chunked.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) return;
+      sent += chunk.size();
+    }
+  });
+  const auto reply = chunked.read_all();
+  ::shutdown(chunked.fd, SHUT_RDWR);  // a sender still blocked in send() returns
+  sender.join();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply.substr(0, 200);
+  EXPECT_NE(reply.find("body_too_large"), std::string::npos);
+  EXPECT_LT(sent.load(), 32u << 20);  // the server hung up long before the client's 64 MiB
+  auto gz = s.client();
+  gz.set_compress(true);  // gzip: 1 MiB of spaces is about 1 KiB on the wire
+  expect_error(gz.Post("/v1/predict", std::string(1 << 20, ' '), "application/json"), 413,
+               "body_too_large");
+  const auto small = gz.Post("/v1/predict", json{{"tensor", std::vector<float>(144, 0.5f)}}.dump(),
+                             "application/json");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 200) << small->body;  // compressed bodies within the limit work
+}
+
+TEST(ServeApi, UnknownRoutesAreRefusedBeforeTheirBodyIsRead) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-noroute")));
+  RawConn conn(s.port);
+  conn.send("POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n");
+  const auto reply = conn.read_all();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 404", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\"not_found\""), std::string::npos) << reply;
+  RawConn put(s.port);
+  put.send("PUT /v1/samples HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n");
+  EXPECT_EQ(put.read_all().rfind("HTTP/1.1 405", 0), 0u);
+}
+
+// 64 clients trickling a request each cannot hold /v1/status or a predict up, and each
+// trickler is dropped at the whole-request deadline (a byte every 300 ms keeps every single
+// read within the per-read timeout).
+TEST(ServeApi, SlowClientsCannotStarveOthers) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-slow"));
+  cfg.request_timeout_s = 2;
+  Running s(cfg);
+  std::vector<std::unique_ptr<RawConn>> slow;
+  for (int i = 0; i < 64; ++i) {
+    slow.push_back(std::make_unique<RawConn>(s.port));
+    ASSERT_TRUE(slow.back()->connected);
+    slow.back()->send("POST /v1/predict HTTP/1.1\r\nHost: x\r\n");
+  }
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop) {
+      for (auto& c : slow) c->send("X");
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = s.client();
+  const auto st = c.Get("/v1/status");
+  const auto p = c.Post("/v1/predict", png(1, 12, 12), "image/png");
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(st && p);
+  EXPECT_EQ(st->status, 200);
+  EXPECT_EQ(p->status, 200);
+  EXPECT_LT(took, 1.0);
+  const auto dropped_at = std::chrono::steady_clock::now();
+  const auto reply = slow.front()->read_all();  // ends when the server closes it
+  stop = true;
+  trickle.join();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - dropped_at).count();
+  EXPECT_LT(waited, 6.0) << reply;  // 2 s deadline; without one the trickle goes on for ever
+}
+
+TEST(ServeApi, InvalidUtf8InAContentTypeGetsA415NotA500) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-utf8")));
+  const auto r = s.client().Post("/v1/predict", "x", std::string("image/\xff\xfe"));
+  expect_error(r, 415, "unsupported_media_type");
+}
+
+TEST(ServeApi, TokenGuardsEveryRouteButHealthz) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-token"));
+  cfg.auth_token = "s3cret";
+  Running s(cfg);
+  auto c = s.client();
+  expect_error(c.Get("/v1/status"), 401, "unauthorized");
+  expect_error(c.Post("/v1/predict", png(1, 12, 12), "image/png"), 401, "unauthorized");
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  c.set_bearer_token_auth("wrong");
+  expect_error(c.Get("/metrics"), 401, "unauthorized");
+  c.set_bearer_token_auth("s3cret");
+  EXPECT_EQ(c.Get("/v1/status")->status, 200);
+  EXPECT_EQ(c.Post("/v1/predict", png(1, 12, 12), "image/png")->status, 200);
+}
+
+TEST(ServeApi, PublicHostNeedsATokenOrInsecure) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-host"));
+  cfg.host = "0.0.0.0";
+  EXPECT_THROW(Server{cfg}, ConfigError);
+  cfg.insecure = true;
+  EXPECT_NO_THROW(Server{cfg});
+  cfg.insecure = false;
+  cfg.auth_token = "t";
+  EXPECT_NO_THROW(Server{cfg});
 }
 
 }  // namespace

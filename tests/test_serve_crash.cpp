@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -119,8 +120,10 @@ void check_store(const std::string& dir, Load& load) {
     auto it = by_id.find(id);
     ASSERT_NE(it, by_id.end()) << "acknowledged sample " << id << " lost";
     EXPECT_EQ(it->second.label, a.label);
-    ASSERT_EQ(it->second.pixels.size(), 144u);
-    EXPECT_FLOAT_EQ(it->second.pixels[77], a.value);
+    const std::vector<float> sent(144, a.value);  // every byte, not one pixel
+    ASSERT_EQ(it->second.pixels.size(), sent.size());
+    EXPECT_EQ(std::memcmp(it->second.pixels.data(), sent.data(), sent.size() * sizeof(float)), 0)
+        << "sample " << id << " changed";
   }
   const int committed = store.committed_version();
   EXPECT_GE(committed, load.max_version.load());
@@ -177,6 +180,34 @@ TEST(ServeCrash, KillNineAtRandomMomentsLosesNothing) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
   load.max_version = st["model_version"].get<int>();
   check_store(dir, load);
+}
+
+// One owner per data directory: a second `etuner serve` on it exits 2 naming the first's pid
+// (before it touches anything there), and the first keeps serving.
+TEST(ServeCrash, SecondServerOnTheSameDataDirExits2) {
+  const auto dir = fixtures::temp_dir("serve-lock");
+  const auto first = spawn(dir);
+  ASSERT_GT(first.port, 0) << "server did not start; see " << dir << "/server.log";
+  const std::string log = dir + "/second.log";
+  const pid_t second = fork();
+  if (second == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    execl(ETUNER_EXE, ETUNER_EXE, "serve", "--model", "tiny", "--classes", "10", "--input",
+          "1x12x12", "--data-dir", dir.c_str(), "--port", "0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int wstatus = 0;
+  waitpid(second, &wstatus, 0);
+  EXPECT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 2);
+  std::ifstream in(log);
+  const std::string message((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(message.find("pid " + std::to_string(first.pid)), std::string::npos) << message;
+  EXPECT_TRUE(status(first.port).is_object());  // the first one still answers
+  ::kill(first.pid, SIGTERM);
+  waitpid(first.pid, &wstatus, 0);
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
 }
 
 }  // namespace

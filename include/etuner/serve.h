@@ -35,19 +35,26 @@ struct ServeConfig {
   std::string device_profile = "cpu-2core";  // modeled joules where nothing is measured
   uint64_t seed = 1;
 
-  std::string data_dir;  // everything that must survive a restart: samples.db, checkpoints/
+  std::string data_dir;  // everything that must survive a restart: samples.db, checkpoints/,
+                         // LOCK (one server per directory)
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = any free port (Server::start returns it)
 
-  int torch_threads = 1;             // LibTorch intra-op threads (inference and training)
-  int trainer_nice = 10;             // added to the trainer thread's nice value: rounds yield
-  bool trainer_idle = false;         // SCHED_IDLE trainer: rounds use only otherwise idle CPU
-  int max_inflight = 8;              // concurrent predict/sample requests; more get 503
-  size_t max_body_bytes = 4u << 20;  // larger bodies get 413
-  int batch_samples = 32;            // samples handed to the runtime as one labeled batch
-  double batch_wait_s = 1.0;         // ... or fewer, once the oldest has waited this long
-  bool quiet = false;                // no log lines on stderr
-  int test_delay_ms = 0;             // tests only: each predict holds its slot this long
+  int torch_threads = 1;                // LibTorch intra-op threads (inference and training)
+  int trainer_nice = 10;                // added to the trainer thread's nice value: rounds yield
+  bool trainer_idle = false;            // SCHED_IDLE trainer: rounds use only otherwise idle CPU
+  int max_inflight = 8;                 // concurrent predict/sample requests; more get 503
+  size_t max_body_bytes = 4u << 20;     // larger bodies (decompressed, however sent) get 413
+  int max_connections = 128;            // connections served at once (one thread each)
+  double request_timeout_s = 10;        // whole request (headers and body); then it is dropped
+  int64_t max_stored_samples = 100000;  // then /v1/samples answers 507
+  int64_t max_store_bytes = int64_t(1) << 30;  // samples.db size; then 507
+  std::string auth_token;     // non-empty: every route but /healthz needs "Bearer <token>"
+  bool insecure = false;      // allow a non-loopback host without a token
+  int batch_samples = 32;     // samples handed to the runtime as one labeled batch
+  double batch_wait_s = 1.0;  // ... or fewer, once the oldest has waited this long
+  bool quiet = false;         // no log lines on stderr
+  int test_delay_ms = 0;      // tests only: each predict holds its slot this long
 };
 
 class Server {

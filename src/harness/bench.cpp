@@ -31,8 +31,10 @@ std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classe
   return all;
 }
 
+// No checkpoint_dir: nothing resumes a bench, so it writes no checkpoints (serve keeps
+// durable, versioned ones of its own).
 runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const BenchOptions& o,
-                                      int num_classes, const std::string& policy) {
+                                      int num_classes) {
   runtime::RuntimeConfig c;
   c.train = spec.train;
   c.mode = spec.protocol.mode;
@@ -40,7 +42,6 @@ runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const Benc
   c.device = pick_device(o.device);
   c.seed = spec.seed;
   c.cache_mb = o.cache_mb;
-  c.checkpoint_dir = o.out_dir + "/checkpoints/" + policy;
   c.known_classes = pretrain_classes(spec, num_classes);
   return c;
 }
@@ -128,7 +129,7 @@ nlohmann::json run_bench(const BenchOptions& o) {
   nlohmann::json policies = nlohmann::json::object();
   std::string source;
   for (const auto& name : o.policies) {
-    auto cfg = runtime_config(spec, o, tl.num_classes, name);
+    auto cfg = runtime_config(spec, o, tl.num_classes);
     runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg,
                         meter::detect(cfg.profile));
     seed_replay(rt, spec, splits);

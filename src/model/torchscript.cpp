@@ -3,6 +3,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "etuner/error.h"
 #include "model/zoo.h"
@@ -107,17 +108,15 @@ class ScriptModel final : public BlockModel {
 
   void to(const torch::Device& device) override { module_.to(device); }
 
-  // Written to a temporary file and renamed, so a crash never leaves a truncated model.
+  // Serialized to memory, then written and renamed by write_model_file (see there).
   void save(const std::string& path) const override {
-    const std::string tmp = path + ".tmp";
+    std::ostringstream bytes;
     try {
-      module_.save(tmp);
+      module_.save(bytes);
     } catch (const c10::Error& e) {
-      throw ModelError("cannot write TorchScript file '" + tmp + "': " + brief(e));
+      throw ModelError("cannot serialize TorchScript model '" + path_ + "': " + brief(e));
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw ModelError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+    write_model_file(path, bytes.str());
   }
 
   // Replaces the module with the file's, on this model's device; the file must have the

@@ -48,6 +48,12 @@ void check_unit(const BlockModel& m, int i, const char* what);
 // messages can run to pages, and ours name the path or unit anyway.
 std::string brief(const std::exception& e);
 
+// Writes a serialized model to path + ".tmp", checking every write and the close, then renames
+// it to path. LibTorch's own file writer throws from a destructor when the disk fills, which
+// ends in std::terminate, so models are serialized to memory first and written here.
+// Throws ModelError naming the path and the system's reason (a full disk, say).
+void write_model_file(const std::string& path, const std::string& bytes);
+
 class ZooModel final : public BlockModel {
  public:
   ZooModel(std::string name, const InputShape& shape, ZooUnits units);

@@ -2,6 +2,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "etuner/error.h"
 #include "model/zoo.h"
@@ -104,21 +105,20 @@ void ZooModel::copy_state_from(const ZooModel& other) {
   for (size_t k = 0; k < dst_m.size(); ++k) dst_m[k]->train(src_m[k]->is_training());
 }
 
-// Written to a temporary file and renamed, so a crash never leaves a truncated model.
+// Serialized to memory, then written to a temporary file and renamed (write_model_file): a
+// crash never leaves a truncated model, and a full disk is a ModelError, not an abort.
 void ZooModel::save(const std::string& path) const {
   torch::serialize::OutputArchive ar;
   ar.write(kNameKey, c10::IValue(name_));
   for (const auto& p : root_->named_parameters()) ar.write(p.key(), p.value());
   for (const auto& b : root_->named_buffers()) ar.write(b.key(), b.value(), /*is_buffer=*/true);
-  const std::string tmp = path + ".tmp";
+  std::ostringstream bytes;
   try {
-    ar.save_to(tmp);
+    ar.save_to(bytes);
   } catch (const c10::Error& e) {
-    throw ModelError("cannot write model file '" + tmp + "': " + brief(e));
+    throw ModelError("cannot serialize model '" + name_ + "': " + brief(e));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw ModelError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  write_model_file(path, bytes.str());
 }
 
 void ZooModel::load(const std::string& path) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "etuner/error.h"
@@ -11,6 +12,8 @@ namespace etuner::serve {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::atomic<bool> g_fail_writes{false};
 
 void fsync_path(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -29,13 +32,17 @@ std::string checkpoint_path(const std::string& dir, int version) {
 void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version) {
   fs::create_directories(dir);
   const std::string final_path = checkpoint_path(dir, version), tmp = final_path + ".part";
-  m.save(tmp);
+  if (g_fail_writes)
+    throw IoError("cannot write checkpoint '" + tmp + "': No space left on device (test fault)");
+  m.save(tmp);                // serialized in memory, then written with every error checked
   fsync_path(tmp, O_RDONLY);  // the bytes are on disk before the name points at them
   std::error_code ec;
   fs::rename(tmp, final_path, ec);
   if (ec) throw IoError("cannot rename '" + tmp + "': " + ec.message());
   fsync_path(dir, O_RDONLY | O_DIRECTORY);  // and the rename itself is durable
 }
+
+void fail_checkpoint_writes_for_tests(bool on) { g_fail_writes = on; }
 
 void prune_checkpoints(const std::string& dir, int keep) {
   std::error_code ec;

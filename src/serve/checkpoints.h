@@ -1,5 +1,7 @@
 // Versioned model checkpoints of `etuner serve`: <dir>/v<N>.pt, written atomically and
-// durably (write to a temp file, fsync it, rename, fsync the directory).
+// durably (write to a temp file, fsync it, rename, fsync the directory). The model is
+// serialized in memory first, so a full disk is an exception (the commit is retried), never
+// an abort inside LibTorch's writer.
 //
 // Why not tuning::save_checkpoint: it renames without fsync (a power cut can leave an empty
 // file behind the new name) and writes one fixed name, while here the committed version lives
@@ -14,6 +16,8 @@ namespace etuner::serve {
 
 std::string checkpoint_path(const std::string& dir, int version);
 void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version);
+// Tests: while on, write_checkpoint fails as on a full disk (before touching any file).
+void fail_checkpoint_writes_for_tests(bool on);
 // Deletes every checkpoint and temp file in dir except version `keep`'s.
 void prune_checkpoints(const std::string& dir, int keep);
 

@@ -50,17 +50,30 @@ void limit_blas_threads(int n) {
     f(n);
 }
 
+// Version 0's checkpoint pins the starting model. Without it (a full disk) the restart
+// rebuilds version 0 from the same flags, so failing to write it is not fatal.
+void pin_version_zero(const model::BlockModel& m, const std::string& dir, bool quiet) {
+  try {
+    write_checkpoint(dir, m, 0);
+  } catch (const std::exception& e) {
+    if (!quiet) std::cerr << "etuner serve: version 0 not checkpointed: " << e.what() << "\n";
+  }
+}
+
 }  // namespace
 
 Engine::Engine(const ServeConfig& cfg) : cfg_(cfg), start_(std::chrono::steady_clock::now()) {
   torch::set_num_threads(cfg_.torch_threads);
   limit_blas_threads(cfg_.torch_threads);
+  validate(cfg_);
+  std::filesystem::create_directories(cfg_.data_dir);
+  lock_ = std::make_unique<DirLock>(cfg_.data_dir);  // before anything reads or writes there
   Task task = build_task(cfg_);
   input_ = task.input;
   num_blocks_ = task.model->num_blocks();
-  std::filesystem::create_directories(cfg_.data_dir);
   checkpoint_dir_ = cfg_.data_dir + "/checkpoints";
-  store_ = std::make_unique<SampleStore>(cfg_.data_dir + "/samples.db");
+  store_ = std::make_unique<SampleStore>(
+      cfg_.data_dir + "/samples.db", StoreLimits{cfg_.max_stored_samples, cfg_.max_store_bytes});
   restore(task);
   open_runtime(task);
 }
@@ -81,7 +94,7 @@ void Engine::restore(Task& task) {
   if (std::filesystem::exists(path))
     task.model->load(path);
   else if (committed_ == 0)
-    write_checkpoint(checkpoint_dir_, *task.model, 0);
+    pin_version_zero(*task.model, checkpoint_dir_, cfg_.quiet);
   else
     throw IoError("'" + path + "': the committed checkpoint is missing");
   prune_checkpoints(checkpoint_dir_, committed_);
@@ -156,7 +169,17 @@ void Engine::mirror(const torch::Tensor& x) {
 }
 
 int64_t Engine::add_sample(std::vector<float> pixels, int64_t label) {
-  const int64_t id = store_->add(pixels, label);  // durable before anyone hears of it
+  int64_t id = 0;
+  try {
+    id = store_->add(pixels, label);  // durable before anyone hears of it
+    samples_writable_ = true;
+  } catch (const StoreRefused& e) {
+    if (e.code() != "sample_limit") samples_writable_ = false;
+    ++sample_write_failures_;
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_.storage_error = e.what();
+    throw;
+  }
   ++stored_;
   ++untrained_;
   {
@@ -199,6 +222,12 @@ nlohmann::json Engine::status() const {
             {"height", input_.height},
             {"width", input_.width},
             {"classes", input_.num_classes}}},
+          {"storage",
+           {{"samples_writable", samples_writable_.load()},
+            {"checkpoints_writable", v.checkpoints_writable},
+            {"sample_write_failures", sample_write_failures_.load()},
+            {"commit_failures", v.commit_failures},
+            {"last_error", v.storage_error}}},
           {"uptime_s", now_s()}};
 }
 
@@ -230,6 +259,14 @@ std::string Engine::metrics_text() const {
        double(v.frozen_blocks)},
       {"etuner_scenario_changes_total", "counter", "Scenario changes detected.",
        double(v.scenario_changes)},
+      {"etuner_samples_writable", "gauge", "1 while the sample store accepts writes.",
+       samples_writable_.load() ? 1.0 : 0.0},
+      {"etuner_checkpoints_writable", "gauge", "1 while checkpoints commit.",
+       v.checkpoints_writable ? 1.0 : 0.0},
+      {"etuner_sample_write_failures_total", "counter", "Samples refused with 507.",
+       double(sample_write_failures_.load())},
+      {"etuner_commit_failures_total", "counter", "Commits that failed (and are retried).",
+       double(v.commit_failures)},
   };
   std::string out;
   for (const auto& r : rows) out += prometheus_metric(r.name, r.type, r.help, r.value);

@@ -20,6 +20,7 @@
 
 #include "etuner/runtime.h"
 #include "etuner/serve.h"
+#include "serve/dir_lock.h"
 #include "serve/request.h"
 #include "serve/sample_store.h"
 #include "serve/setup.h"
@@ -44,6 +45,9 @@ struct TrainerView {
   double last_loss = 0;
   std::string last_error;
   std::string energy_source;
+  bool checkpoints_writable = true;  // the last commit (or its retry) succeeded
+  int commit_failures = 0;
+  std::string storage_error;  // the last write failure, samples or checkpoints
 };
 
 class Engine {
@@ -86,6 +90,7 @@ class Engine {
   void feed(std::vector<Queued>& batch);
   void on_round(const runtime::RoundRecord& r);
   void commit(const std::vector<int64_t>& ids);
+  void try_commit();
   std::vector<int64_t> take_fed(int n);
   void update_view();
   double now_s() const;
@@ -93,6 +98,7 @@ class Engine {
   ServeConfig cfg_;
   InputSpec input_;
   std::string checkpoint_dir_;
+  std::unique_ptr<DirLock> lock_;  // before store_: released after the store is closed
   std::unique_ptr<SampleStore> store_;
   std::unique_ptr<runtime::Runtime> rt_;  // the trainer thread's alone once started
   nlohmann::json policy_;                 // names, copied so handlers never touch rt_
@@ -111,10 +117,19 @@ class Engine {
 
   std::deque<int64_t> fed_ids_;  // trainer: ids handed to the runtime, in order
   int committed_ = 0;            // trainer: the last committed version
+  // Trainer: a round trained but not yet committed (its checkpoint or the store's commit
+  // failed: a full disk, say). The next try commits the runtime's current model and every
+  // id since, after a backoff that doubles up to kMaxBackoff.
+  bool uncommitted_ = false;
+  std::vector<int64_t> uncommitted_ids_;
+  std::chrono::steady_clock::time_point retry_at_{};
+  double backoff_s_ = 0;
 
   mutable std::mutex view_mu_;
   TrainerView view_;
   std::atomic<int64_t> stored_{0}, untrained_{0};
+  std::atomic<bool> samples_writable_{true};  // the last /v1/samples insert succeeded
+  std::atomic<int64_t> sample_write_failures_{0};
 };
 
 }  // namespace etuner::serve

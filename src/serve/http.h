@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "serve/engine.h"
+#include "serve/http_server.h"
 #include "serve/metrics.h"
 
 namespace etuner::serve {
@@ -20,17 +21,20 @@ class Http {
   void stop();  // stops accepting and waits for requests in flight
 
  private:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  using Handler =
+      std::function<void(const httplib::Request&, httplib::Response&, const std::string& body)>;
   void routes();
-  void guarded(const std::string& route, bool heavy, const httplib::Request& req,
-               httplib::Response& res, const Handler& fn);
-  void predict(const httplib::Request& req, httplib::Response& res);
-  void add_sample(const httplib::Request& req, httplib::Response& res);
+  void guarded(const std::string& route, const httplib::Request& req, httplib::Response& res,
+               const httplib::ContentReader* reader, const Handler& fn);
+  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
+  std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader);
+  void predict(const httplib::Request& req, httplib::Response& res, const std::string& body);
+  void add_sample(const httplib::Request& req, httplib::Response& res, const std::string& body);
 
   Engine& engine_;
   ServeConfig cfg_;
   Metrics metrics_;
-  httplib::Server svr_;
+  BoundedServer svr_;
   std::thread listener_;
   std::atomic<int> inflight_{0};
   std::atomic<bool> draining_{false};

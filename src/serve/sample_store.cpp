@@ -1,5 +1,6 @@
 #include "serve/sample_store.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "etuner/error.h"
@@ -48,7 +49,8 @@ StoredSample read_row(sqlite3_stmt* s) {
 
 }  // namespace
 
-SampleStore::SampleStore(const std::string& path) : path_(path) {
+SampleStore::SampleStore(const std::string& path, StoreLimits limits)
+    : path_(path), limits_(limits) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -59,6 +61,14 @@ SampleStore::SampleStore(const std::string& path) : path_(path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");  // WAL fsync'd on every commit: acknowledged = durable
   exec(kSchema);
+  // Past max_page_count pages SQLite answers SQLITE_FULL, as on a full disk (per connection).
+  auto page = prepare(db_.get(), "PRAGMA page_size");
+  const int64_t page_size = sqlite3_step(page.get()) == SQLITE_ROW
+                                ? std::max<int64_t>(512, sqlite3_column_int64(page.get(), 0))
+                                : 4096;
+  exec("PRAGMA max_page_count = " +
+       std::to_string(std::max<int64_t>(1, limits_.max_bytes / page_size)));
+  rows_ = counts().stored;
 }
 
 void SampleStore::exec(const std::string& sql) {
@@ -72,11 +82,21 @@ void SampleStore::exec(const std::string& sql) {
 
 int64_t SampleStore::add(const std::vector<float>& pixels, int64_t label) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (rows_ >= limits_.max_samples)
+    throw StoreRefused("sample_limit", "the store holds " + std::to_string(rows_) +
+                                           " samples, its limit (--max-stored-samples)");
   auto s = prepare(db_.get(), "INSERT INTO samples(label, pixels) VALUES(?, ?)");
   sqlite3_bind_int64(s.get(), 1, label);
   sqlite3_bind_blob(s.get(), 2, pixels.data(), static_cast<int>(pixels.size() * sizeof(float)),
                     SQLITE_STATIC);
-  step_done(db_.get(), s.get());  // autocommit: returns after the WAL fsync
+  const int rc = sqlite3_step(s.get());  // autocommit: returns after the WAL fsync
+  if (rc == SQLITE_FULL)
+    throw StoreRefused("storage_full", "sample store full (disk or --max-store-mb): " +
+                                           std::string(sqlite3_errmsg(db_.get())));
+  if (rc != SQLITE_DONE)
+    throw StoreRefused("storage_error",
+                       "sample store cannot write: " + std::string(sqlite3_errmsg(db_.get())));
+  ++rows_;
   return sqlite3_last_insert_rowid(db_.get());
 }
 

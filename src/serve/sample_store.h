@@ -17,7 +17,26 @@
 #include <string>
 #include <vector>
 
+#include "etuner/error.h"
+
 namespace etuner::serve {
+
+// A sample the store could not make durable, so it was not stored: the disk or the database
+// is full (SQLITE_FULL, max_bytes), an I/O error, or max_samples are stored. HTTP 507.
+class StoreRefused : public IoError {
+ public:
+  StoreRefused(std::string code, const std::string& message)
+      : IoError(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+struct StoreLimits {
+  int64_t max_samples = 100000;
+  int64_t max_bytes = int64_t(1) << 30;  // the database file (the WAL comes on top)
+};
 
 struct StoredSample {
   int64_t id = 0;
@@ -33,8 +52,9 @@ struct StoreCounts {
 class SampleStore {
  public:
   // Opens or creates the database; throws IoError naming the path.
-  explicit SampleStore(const std::string& path);
+  explicit SampleStore(const std::string& path, StoreLimits limits = {});
 
+  // Durable when it returns; throws StoreRefused when the sample was not stored.
   int64_t add(const std::vector<float>& pixels, int64_t label);
   // Samples no committed version consumed, oldest first: a restart re-queues them.
   std::vector<StoredSample> untrained();
@@ -59,7 +79,9 @@ class SampleStore {
   std::vector<StoredSample> select(const std::string& sql, int limit);
 
   std::string path_;
-  std::mutex mu_;  // one connection; SQLite transactions must not interleave on it
+  StoreLimits limits_;
+  int64_t rows_ = 0;  // samples stored (under mu_), checked against limits_.max_samples
+  std::mutex mu_;     // one connection; SQLite transactions must not interleave on it
   std::unique_ptr<sqlite3, Close> db_;
 };
 

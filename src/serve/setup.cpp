@@ -70,6 +70,10 @@ Task from_spec(const ServeConfig& cfg) {
   return t;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 void validate(const ServeConfig& cfg) {
@@ -82,6 +86,14 @@ void validate(const ServeConfig& cfg) {
   require(cfg.port >= 0 && cfg.port <= 65535, "--port: must be 0..65535");
   require(cfg.max_inflight >= 1, "--max-inflight: must be >= 1");
   require(cfg.max_body_bytes >= 1024, "--max-body-kb: must be >= 1");
+  require(cfg.max_connections >= 1, "--max-connections: must be >= 1");
+  require(cfg.request_timeout_s > 0, "--request-timeout: must be > 0");
+  require(cfg.max_stored_samples >= 1, "--max-stored-samples: must be >= 1");
+  require(cfg.max_store_bytes >= (int64_t(1) << 16), "--max-store-mb: must be >= 1");
+  require(cfg.insecure || !cfg.auth_token.empty() || is_loopback(cfg.host),
+          "--host " + cfg.host +
+              ": other machines could reach it; give --token-file (or --insecure to allow it "
+              "without authentication)");
   require(cfg.batch_samples >= 1, "--batch-samples: must be >= 1");
   require(cfg.batch_wait_s >= 0, "--batch-wait: must be >= 0");
   require(cfg.torch_threads >= 1, "--threads: must be >= 1");

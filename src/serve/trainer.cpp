@@ -24,6 +24,9 @@ constexpr auto kTick = std::chrono::milliseconds(100);  // scheduler polling, mi
 // samples arriving faster than rounds) reaches the runtime as the batches a stream would
 // have delivered meanwhile, yet one round never grows without bound.
 constexpr int kMaxBatchesPerStep = 32;
+// A failed commit (a full disk) is retried after 0.5 s, then twice as long each time up to
+// this, so a disk that stays full costs little and one that frees up is noticed soon.
+constexpr double kFirstBackoff = 0.5, kMaxBackoff = 30;
 
 // Linux applies setpriority(PRIO_PROCESS, tid) to one thread: rounds yield the cores to the
 // handler threads, which keeps prediction latency flat while fine-tuning.
@@ -83,6 +86,8 @@ void Engine::trainer_loop() {
     step(std::move(batches), std::move(mirrored));
     lock.lock();
   }
+  lock.unlock();
+  if (uncommitted_) try_commit();  // one last try before the process ends
 }
 
 // One failure (a full disk, say) must not end the service: the last committed version keeps
@@ -92,6 +97,7 @@ void Engine::step(std::vector<std::vector<Queued>> batches, std::vector<torch::T
     if (!mirrored.empty()) (void)rt_->predict(torch::cat(mirrored));
     for (auto& batch : batches) feed(batch);
     if (auto r = rt_->advance(now_s())) on_round(*r);
+    if (uncommitted_ && Clock::now() >= retry_at_) try_commit();
     update_view();
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(view_mu_);
@@ -129,11 +135,12 @@ void Engine::on_round(const runtime::RoundRecord& r) {
   const auto ids = take_fed(r.fresh_samples);
   if (r.discarded) {  // loss went NaN/inf: the runtime restored the last good version
     store_->quarantine(ids);
+    untrained_ -= static_cast<int64_t>(ids.size());
     if (!cfg_.quiet) std::cerr << "etuner serve: round discarded (loss " << r.loss << ")\n";
-  } else {
-    commit(ids);
+  } else {  // committed by step(), now or after a backoff
+    uncommitted_ = true;
+    uncommitted_ids_.insert(uncommitted_ids_.end(), ids.begin(), ids.end());
   }
-  untrained_ -= static_cast<int64_t>(ids.size());
   std::lock_guard<std::mutex> lock(view_mu_);
   view_.last_loss = r.loss;
   view_.frozen_blocks = r.frozen_prefix;
@@ -150,6 +157,31 @@ void Engine::commit(const std::vector<int64_t>& ids) {
   committed_ = version;
   publish(std::move(m), version);  // only durable versions are ever seen
   prune_checkpoints(checkpoint_dir_, version);
+}
+
+// Commits what the runtime trained since the last commit, or schedules the next try: a
+// failure here never ends the service, and the last committed version keeps answering.
+void Engine::try_commit() {
+  try {
+    commit(uncommitted_ids_);
+    untrained_ -= static_cast<int64_t>(uncommitted_ids_.size());
+    uncommitted_ids_.clear();
+    uncommitted_ = false;
+    backoff_s_ = 0;
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_.checkpoints_writable = true;
+  } catch (const std::exception& e) {
+    backoff_s_ = backoff_s_ == 0 ? kFirstBackoff : std::min(kMaxBackoff, 2 * backoff_s_);
+    retry_at_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(backoff_s_));
+    if (!cfg_.quiet)
+      std::cerr << "etuner serve: commit failed (retry in " << backoff_s_ << " s): " << e.what()
+                << "\n";
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_.checkpoints_writable = false;
+    ++view_.commit_failures;
+    view_.storage_error = view_.last_error = e.what();
+  }
 }
 
 void Engine::update_view() {

@@ -17,7 +17,9 @@ struct ServeFlags {
   serve::ServeConfig cfg;
   std::string input = "3x32x32";
   size_t max_body_kb = 4096;
+  int64_t max_store_mb = 1024;
   std::string port_file;
+  std::string token_file;
 };
 
 void parse_input(const std::string& text, serve::ServeConfig& cfg) {
@@ -27,6 +29,17 @@ void parse_input(const std::string& text, serve::ServeConfig& cfg) {
   cfg.channels = std::stoi(m[1]);
   cfg.height = std::stoi(m[2]);
   cfg.width = std::stoi(m[3]);
+}
+
+// The token is the file's first line; a file readable by others is the operator's choice.
+std::string read_token(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  std::string token;
+  if (!in || !std::getline(in, token)) throw ConfigError("--token-file: cannot read " + path);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) throw ConfigError("--token-file: " + path + " starts with an empty line");
+  return token;
 }
 
 void check_policy(const std::string& p) {
@@ -57,6 +70,8 @@ void run(ServeFlags& f) {
   parse_input(f.input, f.cfg);
   check_policy(f.cfg.policy);
   f.cfg.max_body_bytes = f.max_body_kb * 1024;
+  f.cfg.max_store_bytes = f.max_store_mb << 20;
+  f.cfg.auth_token = read_token(f.token_file);
   const sigset_t stop_signals = block_stop_signals();
   serve::Server server(f.cfg);
   const int port = server.start();
@@ -102,6 +117,20 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-body-kb", f->max_body_kb, "largest request body (KiB) before 413")
       ->capture_default_str();
+  cmd->add_option("--max-connections", c.max_connections,
+                  "connections served at once (slow ones included)")
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", c.request_timeout_s,
+                  "seconds a client has to send a whole request (headers and body)")
+      ->capture_default_str();
+  cmd->add_option("--max-stored-samples", c.max_stored_samples,
+                  "samples the store keeps before /v1/samples answers 507")
+      ->capture_default_str();
+  cmd->add_option("--max-store-mb", f->max_store_mb, "samples.db size (MiB) before 507")
+      ->capture_default_str();
+  cmd->add_option("--token-file", f->token_file,
+                  "file whose first line is the token every route but /healthz requires");
+  cmd->add_flag("--insecure", c.insecure, "allow a non-loopback --host without --token-file");
   cmd->add_option("--batch-samples", c.batch_samples,
                   "samples per labeled batch given to the runtime")
       ->capture_default_str();
