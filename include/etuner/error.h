@@ -2,9 +2,9 @@
 //
 //   throw etuner::ConfigError("stream.train.lr: must be > 0");
 //
-// The CLI maps every etuner::Error to exit code 2 in one place (tools/etuner/main.cpp);
-// anything else is a bug and exits 1. Expected outcomes (a scheduler that declines) are
-// values, never exceptions.
+// The CLI maps each kind to its exit code in one place (exit_code below, used by
+// tools/etuner/main.cpp): usage 2, data 3, device 4; anything else is a bug and exits 1.
+// Expected outcomes (a scheduler that declines) are values, never exceptions.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -44,5 +44,22 @@ class DeviceError : public Error {
   using Error::Error;
   const char* kind() const noexcept override { return "device"; }
 };
+
+// Exit codes of the CLI, per kind of error (README, "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,  // a bug: anything not an etuner::Error
+  kExitUsage = 2,     // a flag, spec field or parameter is invalid (ConfigError, CLI parsing)
+  kExitData = 3,      // a file, data set or model cannot be read or used (IoError, ModelError)
+  kExitDevice = 4,    // the device or a meter asked for is unavailable (DeviceError)
+};
+
+inline int exit_code(const Error& e) noexcept {
+  const std::string k = e.kind();
+  if (k == "config") return kExitUsage;
+  if (k == "io" || k == "model") return kExitData;
+  if (k == "device") return kExitDevice;
+  return kExitUsage;  // a plain etuner::Error: the user asked for something that cannot be
+}
 
 }  // namespace etuner

@@ -29,13 +29,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return rc == 0 ? etuner::kExitOk : etuner::kExitUsage;
   } catch (const etuner::Error& e) {
-    std::cerr << "etuner: " << e.what() << "\n";
-    return 2;
+    std::cerr << "etuner: " << e.kind() << " error: " << e.what() << "\n";
+    return etuner::exit_code(e);
   } catch (const std::exception& e) {
     std::cerr << "etuner: internal error: " << e.what() << "\n";
-    return 1;
+    return etuner::kExitInternal;
   }
-  return 0;
+  return etuner::kExitOk;
 }
