@@ -1,6 +1,7 @@
 // The rules of lazytune and simfreeze, exact values on synthetic signals.
 #include <gtest/gtest.h>
 
+#include "etuner/presets.h"
 #include "etuner/error.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"
@@ -288,6 +289,20 @@ TEST(Presets, TheAblationNamesComposeTheCorePolicies) {
   EXPECT_FALSE(policy::make("etuner-noadapt").adapt.bn_adapt);
   EXPECT_EQ(policy::make("etuner-noadapt").scheduler_name, "lazytune");
   EXPECT_FALSE(policy::make("immediate").adapt.bn_adapt);
+}
+
+// immediate-bn is immediate with etuner's BatchNorm adaptation and nothing else of etuner:
+// the comparison that isolates scheduling and freezing from the adaptation.
+TEST(Presets, ImmediateBnIsImmediateWithEtunersAdaptation) {
+  const auto p = policy::make("immediate-bn"), e = policy::make("etuner");
+  EXPECT_EQ(p.scheduler_name, "immediate");
+  EXPECT_EQ(p.freezer_name, "none");
+  EXPECT_TRUE(p.adapt.bn_adapt);
+  EXPECT_FALSE(p.adapt.pseudo_labels);
+  EXPECT_EQ(p.adapt.bn_chunk, e.adapt.bn_chunk);
+  EXPECT_EQ(p.adapt.bn_images, e.adapt.bn_images);
+  EXPECT_DOUBLE_EQ(p.adapt.bn_alpha, e.adapt.bn_alpha);
+  EXPECT_FALSE(p.needs_change_detector());
 }
 
 TEST(Presets, ParamsReachTheirComponentAndUnknownOnesAreErrors) {

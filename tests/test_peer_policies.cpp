@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "etuner/presets.h"
 #include "etuner/error.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "etuner/presets.h"
 #include "etuner/freeze.h"
 #include "etuner/runtime.h"
 #include "etuner/sched.h"
@@ -42,9 +43,11 @@ class Recorder final : public policy::Freezer {
   Recorder(std::vector<policy::FreezeSignals>* seen, int prefix) : seen_(seen), prefix_(prefix) {}
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
     seen_->push_back(s);
-    return {prefix_, false, ""};
+    return policy::FreezePlan::at(prefix_);
   }
-  policy::FreezeNeeds needs() const override { return {true, true, false}; }
+  policy::FreezeNeeds needs() const override {
+    return policy::FreezeNeeds{}.with_grad_norms().with_plasticity();
+  }
 
  private:
   std::vector<policy::FreezeSignals>* seen_;
@@ -213,18 +216,44 @@ TEST(PeerSignals, TrialsTrainCopiesOnly) {
   EXPECT_TRUE(torch::equal(a.confidence, b.confidence));
 }
 
+// A plasticity probe runs every block on the probe (block_outputs from the probe itself), so
+// its decision FLOPs are the probe's images times blocks [0, num_blocks).
+TEST(PeerSignals, PlasticityProbesCountEveryBlockTheyRun) {
+  std::vector<policy::FreezeSignals> seen;
+  auto p = with(sched::registry().make("immediate", {}), std::make_unique<Recorder>(&seen, 0));
+  auto rt = make(std::move(p));
+  auto [x, y] = batch(16, 3);
+  const auto flops = model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1));
+  for (int b = 0; b < 3; ++b) {
+    rt.add_labeled(x, y, b * 10.0);
+    ASSERT_TRUE(rt.advance(b * 10.0).has_value());
+  }
+  // One plasticity measurement per round start, on a probe of the first round's 16 samples.
+  const double per_probe = 16 * flops.range(0, rt.num_blocks());
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 3 * per_probe);
+}
+
 class PeerPreset : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PeerPreset, RunsEndToEnd) {
   auto rt = make(policy::make(GetParam()));
-  int rounds = 0;
+  int scenario = 0;
+  rt.set_true_scenario([&scenario] { return scenario; });
+  std::vector<runtime::RoundRecord> rounds;
   for (int b = 0; b < 6; ++b) {
+    scenario = b < 3 ? 0 : 1;
     auto [x, y] = batch(16, 20 + b);
     rt.predict(x * (b < 3 ? 1.0 : 0.2));  // a darker second half
     rt.add_labeled(x * (b < 3 ? 1.0 : 0.2), y, b * 10.0);
-    rounds += rt.advance(b * 10.0, b < 3 ? 0 : 1).has_value();
+    if (auto r = rt.advance(b * 10.0)) rounds.push_back(*r);
   }
-  EXPECT_EQ(rt.totals().rounds, rounds);
+  EXPECT_EQ(rt.totals().rounds, static_cast<int>(rounds.size()));
+  int64_t samples = 0;
+  for (const auto& r : rounds) {
+    EXPECT_EQ(r.scenario, r.start_s < 30 ? 0 : 1);  // the records carry the true scenario
+    samples += r.samples;
+  }
+  EXPECT_EQ(rt.totals().samples_trained, samples);
   EXPECT_GT(rt.totals().finetune_s, 0);  // rounds, or (ekya) at least its trials
 }
 

@@ -1,10 +1,15 @@
 // The runtime: versions, rounds, the realtime protocol's staleness, discarding bad rounds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "etuner/presets.h"
 #include "etuner/freeze.h"
 #include "etuner/runtime.h"
+#include "runtime/drift_monitor.h"
+#include "runtime/replay_buffer.h"
 
 using namespace etuner;
 
@@ -12,7 +17,7 @@ namespace {
 
 runtime::RuntimeConfig config(const std::string& mode) {
   runtime::RuntimeConfig c;
-  c.mode = mode;
+  c.protocol = mode == "realtime" ? Protocol::kRealtime : Protocol::kInstant;
   c.profile = device_profile("cpu-2core");
   c.train.batch_size = 8;
   c.train.epochs_per_round = 1;
@@ -419,3 +424,103 @@ TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
   EXPECT_DOUBLE_EQ(seen[1].last_round_gain_se,
                    std::sqrt(before * (1 - before) / 8 + after * (1 - after) / 12));
 }
+
+namespace {
+
+// A meter that counts its windows by key and says each lasted one second and one joule.
+class CountingMeter final : public meter::Meter {
+ public:
+  explicit CountingMeter(std::map<std::string, int>* ended) : ended_(ended) {}
+  void begin(const std::string& key) override { open_.push_back(key); }
+  meter::Measurement end(const std::string& key) override {
+    EXPECT_FALSE(open_.empty());
+    EXPECT_EQ(open_.back(), key);  // windows nest: the last one begun ends first
+    open_.pop_back();
+    ++(*ended_)[key];
+    meter::Measurement m;
+    m.time_s = 1;
+    m.energy_j = 1;
+    return m;
+  }
+  std::string source() const override { return "counting"; }
+
+ private:
+  std::map<std::string, int>* ended_;
+  std::vector<std::string> open_;
+};
+
+runtime::Runtime make_counted(const std::string& policy, std::map<std::string, int>* ended) {
+  torch::manual_seed(0);
+  return runtime::Runtime(model::make("tiny", {1, 12, 12, 10}), policy::make(policy),
+                          config("instant"), std::make_unique<CountingMeter>(ended));
+}
+
+}  // namespace
+
+// Deciding is metered in its own "decide" windows: they are decision seconds and also
+// fine-tuning seconds and joules; rounds are "round" windows; answers "infer" windows.
+TEST(Runtime, DecisionsAreMeteredInDecideWindows) {
+  std::map<std::string, int> ended;
+  auto rt = make_counted("etuner", &ended);
+  for (int b = 0; b < 3; ++b) {
+    rt.predict(batch(10, 40 + b).first);  // one BatchNorm step each (bn_chunk 10)
+    auto [x, y] = batch(8, b);
+    rt.add_labeled(x, y, b * 10.0);  // test-then-train, class scan, change test: 3 windows
+    rt.advance(b * 10.0);
+  }
+  const auto& t = rt.totals();
+  EXPECT_GT(ended["decide"], 0);
+  EXPECT_EQ(t.decision_s, ended["decide"]);
+  EXPECT_EQ(t.finetune_s, ended["decide"] + ended["round"]);
+  EXPECT_EQ(t.finetune_j, ended["decide"] + ended["round"]);
+  EXPECT_EQ(t.rounds, ended["round"]);
+  EXPECT_EQ(t.inference_s, ended["infer"]);
+  // 3 answered chunks adapt (a window each), so does each deployed version's BatchNorm
+  // refresh; 3 labeled batches take 3 windows each.
+  EXPECT_EQ(t.adapt_s, 3 + rt.version());
+  EXPECT_EQ(ended["decide"], 3 + rt.version() + 3 * 3);
+
+  std::map<std::string, int> imm_ended;
+  auto imm = make_counted("immediate", &imm_ended);
+  auto [x, y] = batch(8, 1);
+  imm.add_labeled(x, y, 0);
+  ASSERT_TRUE(imm.advance(0).has_value());
+  EXPECT_EQ(imm_ended["decide"], 0);  // immediate decides nothing
+  EXPECT_EQ(imm.totals().decision_s, 0);
+}
+
+class EveryPreset : public ::testing::TestWithParam<std::string> {};
+
+// Whoever keeps the samples (serve's store) marks exactly what the runtime consumed: the ids
+// add_labeled returned, oldest first, each once, as trained, retired or quarantined; what is
+// left is still pending. Rounds' fresh samples are the trained ones.
+TEST_P(EveryPreset, ConsumedIdsAreExactlyTheOldestAddedOnes) {
+  auto rt = make(GetParam());
+  int scenario = 0;
+  rt.set_true_scenario([&scenario] { return scenario; });
+  std::vector<int64_t> added, consumed;
+  int64_t fresh_trained = 0, trained = 0;
+  auto collect = [&] {
+    auto c = rt.take_consumed();
+    trained += static_cast<int64_t>(c.trained.size());
+    for (auto* v : {&c.trained, &c.retired, &c.quarantined})
+      consumed.insert(consumed.end(), v->begin(), v->end());
+  };
+  for (int b = 0; b < 10; ++b) {
+    scenario = b < 5 ? 0 : 1;
+    auto [x, y] = batch(8, 60 + b);
+    const double light = b < 5 ? 1.0 : 0.3;
+    rt.predict(batch(12, 80 + b).first * light);
+    const int64_t first = rt.add_labeled(x * light, y, b * 10.0);
+    for (int64_t i = 0; i < 8; ++i) added.push_back(first + i);
+    if (auto r = rt.advance(b * 10.0); r && !r->discarded) fresh_trained += r->fresh_samples;
+    collect();
+  }
+  std::sort(consumed.begin(), consumed.end());
+  ASSERT_LE(consumed.size(), added.size());
+  EXPECT_TRUE(std::equal(consumed.begin(), consumed.end(), added.begin()))
+      << "consumed ids are not the oldest added ones, each once";
+  EXPECT_EQ(trained, fresh_trained);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, EveryPreset, ::testing::ValuesIn(policy::preset_names()));

@@ -29,7 +29,7 @@ std::vector<torch::Tensor> copies(const std::vector<torch::Tensor>& ts) {
 TEST(ApplyPlan, FrozenWeightsStayBitIdenticalUnderMomentumAndWeightDecay) {
   auto m = tiny();
   auto [x, y] = data();
-  auto opt = tuning::make_optimizer(*m, {"sgd", 0.1, 0.9, 5e-4});
+  auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.1));
   // Train everything once so the frozen block has momentum and a gradient to leak.
   tuning::RoundConfig rc;
   rc.epochs = 1;
@@ -68,7 +68,7 @@ TEST(ActivationCache, CachedAndRecomputedRoundsGiveTheSameLossAndWeights) {
   auto [x, y] = data();
   auto run = [&, &x = x, &y = y](double cache_mb, bool verify) {
     auto m = tiny();
-    auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 5e-4});
+    auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05));
     tuning::RoundConfig rc;
     rc.epochs = 3;
     rc.batch_size = 16;
@@ -91,7 +91,7 @@ TEST(ActivationCache, ABudgetTooSmallForAllRowsStillGivesTheSameResult) {
   auto [x, y] = data();
   auto run = [&, &x = x, &y = y](double cache_mb) {
     auto m = tiny();
-    auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+    auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
     tuning::RoundConfig rc;
     rc.epochs = 2;
     rc.batch_size = 16;
@@ -163,7 +163,7 @@ TEST(Round, ANonFiniteLossIsReported) {
   auto m = tiny();
   auto [x, y] = data(16);
   x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
-  auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+  auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
   tuning::RoundConfig rc;
   rc.batch_size = 16;
   auto r =
@@ -174,7 +174,7 @@ TEST(Round, ANonFiniteLossIsReported) {
 TEST(Round, CountsStepsSamplesAndFlops) {
   auto m = tiny();
   auto [x, y] = data(40);
-  auto opt = tuning::make_optimizer(*m, {"sgd", 0.05, 0.9, 0});
+  auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
   tuning::RoundConfig rc;
   rc.epochs = 2;
   rc.batch_size = 16;

@@ -2,9 +2,10 @@
 // much to train; a Freezer says which blocks train. Both see plain signals and return plain
 // decisions; src/tuning applies them. Neither links torch.
 //
-//   auto p = etuner::policy::make("immediate");      // a preset: scheduler + freezer + options
-//   etuner::policy::RoundDecision d = p.scheduler->decide(signals);
+//   etuner::policy::RoundDecision d = scheduler.decide(signals);
+//   etuner::policy::FreezePlan plan = freezer.decide(freeze_signals);
 //
+// This header is the interface the runtime reads; named presets are in etuner/presets.h.
 // Register a new scheduler in src/sched/builtin.cpp, a freezer in src/freeze/builtin.cpp,
 // a preset in src/policy/presets.cpp. The harness never branches on a policy's name.
 #pragma once
@@ -66,6 +67,9 @@ struct SignalNeeds {
   bool test_then_train = false;  // newest_batch_accuracy, recent_accuracy, new_classes
   bool holdout_gain = false;     // last_round_gain
   bool drift = false;            // drift from labels and from inference inputs
+  SignalNeeds& with_test_then_train(bool v = true) { return test_then_train = v, *this; }
+  SignalNeeds& with_holdout_gain(bool v = true) { return holdout_gain = v, *this; }
+  SignalNeeds& with_drift(bool v = true) { return drift = v, *this; }
 };
 
 struct [[nodiscard]] RoundDecision {
@@ -106,10 +110,18 @@ struct FreezeSignals {
   int epoch = 0;
 };
 
+// A plan: `return FreezePlan::at(prefix).measuring().because("kept");`
 struct [[nodiscard]] FreezePlan {
   int frozen_prefix = 0;
   bool measure_similarity = false;  // compute `similarity` before the next check
-  std::string reason;
+  std::string reason;               // recorded per round (rounds.csv `freeze_reason`)
+  static FreezePlan at(int prefix) {
+    FreezePlan p;
+    p.frozen_prefix = prefix;
+    return p;
+  }
+  FreezePlan& measuring(bool v = true) { return measure_similarity = v, *this; }
+  FreezePlan& because(std::string why) { return reason = std::move(why), *this; }
 };
 
 // Which signals a freezer reads beyond `similarity` (asked for per plan): the runtime only
@@ -118,6 +130,9 @@ struct FreezeNeeds {
   bool grad_norms = false;  // FreezeSignals::grad_norms
   bool plasticity = false;  // FreezeSignals::plasticity
   bool drift = false;       // run the change detector even if the scheduler does not read it
+  FreezeNeeds& with_grad_norms(bool v = true) { return grad_norms = v, *this; }
+  FreezeNeeds& with_plasticity(bool v = true) { return plasticity = v, *this; }
+  FreezeNeeds& with_drift(bool v = true) { return drift = v, *this; }
 };
 
 class Freezer {
@@ -136,6 +151,8 @@ struct AdaptOptions {
   int bn_chunk = 10;               // requests answered between two adaptation steps
   int bn_images = 0;               // newest answered inputs a step reads (0 = the whole chunk)
   double bn_alpha = 0.2;           // share of the way a step moves the statistics
+  AdaptOptions& with_bn(bool v = true) { return bn_adapt = v, *this; }
+  AdaptOptions& with_pseudo_labels(bool v = true) { return pseudo_labels = v, *this; }
 };
 
 struct Policy {
@@ -150,16 +167,5 @@ struct Policy {
   // The runtime runs its scenario-change detector when either policy reads its verdict.
   bool needs_change_detector() const { return scheduler->needs().drift || freezer->needs().drift; }
 };
-
-// A registered preset ("immediate", "never", ...) or "<scheduler>+<freezer>".
-// Throws ConfigError listing the valid names. `params` holds parameters per component, keyed
-// by scheduler or freezer name (e.g. {"lazytune": {"max_merge": 8}}): a component reads its
-// own entry, so one object serves every policy of a bench run.
-Policy make(const std::string& name, const nlohmann::json& params = nlohmann::json::object());
-// Throws ConfigError unless every key of `params` names a registered scheduler or freezer, or
-// is "adapt" (AdaptOptions' numbers).
-void check_params(const nlohmann::json& params);
-std::vector<std::string> preset_names();
-std::string preset_help(const std::string& name);
 
 }  // namespace etuner::policy

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "etuner/data.h"
+#include "etuner/device_profile.h"
+#include "etuner/train_config.h"
 
 namespace etuner::stream {
 
@@ -47,22 +49,11 @@ struct PretrainConfig {
   int batch_size = 64;
 };
 
-struct TrainConfig {
-  std::string optimizer = "sgd";  // sgd | adam
-  double lr = 0.01;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-  int batch_size = 32;
-  int epochs_per_round = 3;
-  int replay_samples = 256;  // replayed per round, drawn from the replay buffer
-  int replay_buffer = 2000;  // reservoir of seen samples (seeded with pretraining samples)
-  // reservoir: every seen sample equally likely to be kept; class_balanced: every seen class
-  // gets an equal share of the buffer (new classes displace the largest ones).
-  std::string replay_policy = "reservoir";
-};
+// How rounds train lives with training (etuner/train_config.h); a spec carries one.
+using TrainConfig = tuning::TrainConfig;
 
 struct ProtocolConfig {
-  std::string mode = "instant";  // instant | realtime
+  Protocol mode = Protocol::kInstant;
   std::string device = "cpu-2core";
   double batch_interval_s = 10;  // stream seconds between labeled batches
 };

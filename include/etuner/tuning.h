@@ -15,6 +15,7 @@
 
 #include "etuner/model.h"
 #include "etuner/policy.h"
+#include "etuner/train_config.h"
 
 namespace etuner::tuning {
 
@@ -23,16 +24,33 @@ namespace etuner::tuning {
 // decay) and BatchNorm in eval mode. All other units train.
 void apply_plan(model::BlockModel& m, const policy::FreezePlan& plan);
 
+// Named setters, so a call site says which number is which:
+//   make_optimizer(m, OptimizerConfig{}.with_lr(0.1));
 struct OptimizerConfig {
-  std::string kind = "sgd";  // sgd | adam
+  OptimizerKind kind = OptimizerKind::kSgd;
   double lr = 0.01;
   double momentum = 0.9;
   double weight_decay = 5e-4;
+  OptimizerConfig& with_kind(OptimizerKind k) { return kind = k, *this; }
+  OptimizerConfig& with_lr(double v) { return lr = v, *this; }
+  OptimizerConfig& with_momentum(double v) { return momentum = v, *this; }
+  OptimizerConfig& with_weight_decay(double v) { return weight_decay = v, *this; }
+  static OptimizerConfig from(const TrainConfig& t) {
+    return OptimizerConfig{}
+        .with_kind(t.optimizer)
+        .with_lr(t.lr)
+        .with_momentum(t.momentum)
+        .with_weight_decay(t.weight_decay);
+  }
 };
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::BlockModel& m,
                                                         const OptimizerConfig& cfg);
 
 class ActivationCache;  // src/tuning/activation_cache.h
+// A frozen-prefix activation cache that outlives rounds (RoundConfig::cache), within
+// `budget_mb`; `forget_all` empties it (e.g. the weights were restored from another copy).
+std::shared_ptr<ActivationCache> new_activation_cache(double budget_mb);
+void forget_all(ActivationCache& cache);
 
 struct RoundConfig {
   int epochs = 1;

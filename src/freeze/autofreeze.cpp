@@ -70,10 +70,13 @@ class AutoFreeze final : public policy::Freezer {
       while (prefix < limit && !std::isnan(rates[prefix]) && rates[prefix] <= cut) ++prefix;
     }
     if (!s.grad_norms.empty()) prev_ = s.grad_norms;
-    return {prefix, false, prefix > s.frozen_prefix ? "gradient norms settled" : "kept"};
+    return policy::FreezePlan::at(prefix).because(prefix > s.frozen_prefix ? "gradient norms settled"
+                                                                       : "kept");
   }
 
-  policy::FreezeNeeds needs() const override { return {true, false, p_.unfreeze_on_change}; }
+  policy::FreezeNeeds needs() const override {
+    return policy::FreezeNeeds{}.with_grad_norms().with_drift(p_.unfreeze_on_change);
+  }
 
  private:
   // Per unit: the rate of change of its gradient norm; NaN where unknown or frozen. Empty

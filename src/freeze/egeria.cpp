@@ -66,14 +66,17 @@ class Egeria final : public policy::Freezer {
     }
     const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
     const int prefix = current_prefix(s, p_.max_frozen);
-    if (static_cast<int>(s.plasticity.size()) != s.num_blocks) return {prefix, false, "kept"};
+    if (static_cast<int>(s.plasticity.size()) != s.num_blocks)
+      return policy::FreezePlan::at(prefix).because("kept");
     for (int b = prefix; b < s.num_blocks; ++b) track(b, s.plasticity[b]);
     if (prefix < limit && streak_[prefix] >= p_.patience)
-      return {prefix + 1, false, "plasticity converged"};
-    return {prefix, false, "kept"};
+      return policy::FreezePlan::at(prefix + 1).because("plasticity converged");
+    return policy::FreezePlan::at(prefix).because("kept");
   }
 
-  policy::FreezeNeeds needs() const override { return {false, true, p_.unfreeze_on_change}; }
+  policy::FreezeNeeds needs() const override {
+    return policy::FreezeNeeds{}.with_plasticity().with_drift(p_.unfreeze_on_change);
+  }
 
  private:
   // The smoothed plasticity of block b and its run of converged measurements.

@@ -60,7 +60,7 @@ class SimFreeze final : public policy::Freezer {
 
   // Unfreezing on a change is half the rule: the detector runs whatever the scheduler reads
   // (immediate reads nothing, and `freeze` kept a stale prefix through a contrast shift).
-  policy::FreezeNeeds needs() const override { return {false, false, true}; }
+  policy::FreezeNeeds needs() const override { return policy::FreezeNeeds{}.with_drift(); }
 
  private:
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
@@ -77,7 +77,8 @@ class SimFreeze final : public policy::Freezer {
     const int keep = static_cast<int>(p_.new_class_keep * current_prefix(s, p_.max_frozen));
     for (int b = keep; b < s.num_blocks; ++b) streak_[b] = 0, peak_rate_[b] = 0;
     const bool changed = keep < s.frozen_prefix;
-    return {keep, true, changed ? "new classes: deep frozen blocks retrain" : "kept"};
+    return policy::FreezePlan::at(keep).measuring().because(
+        changed ? "new classes: deep frozen blocks retrain" : "kept");
   }
 
   // Consecutive converged checks, per block; no measurement (or no step since) is no evidence.

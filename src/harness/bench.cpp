@@ -3,6 +3,7 @@
 #include <iostream>
 #include <thread>
 
+#include "etuner/presets.h"
 #include "etuner/error.h"
 #include "etuner/fields.h"
 #include "etuner/harness.h"
@@ -37,7 +38,7 @@ runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const Benc
                                       int num_classes) {
   runtime::RuntimeConfig c;
   c.train = spec.train;
-  c.mode = spec.protocol.mode;
+  c.protocol = spec.protocol.mode;
   c.profile = device_profile(spec.protocol.device);
   c.device = pick_device(o.device);
   c.seed = spec.seed;

@@ -57,7 +57,7 @@ std::string fingerprint(const torch::Tensor& x, const torch::Tensor& y) {
 void train_epochs(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y,
                   const stream::StreamSpec& spec, const torch::Device& dev, bool quiet) {
   const auto& p = spec.pretrain;
-  auto opt = tuning::make_optimizer(m, {"sgd", p.lr, 0.9, 5e-4});
+  auto opt = tuning::make_optimizer(m, tuning::OptimizerConfig{}.with_lr(p.lr));
   auto& sgd = static_cast<torch::optim::SGD&>(*opt);
   tuning::apply_plan(m, {});
   model::FlopsProfile none;

@@ -49,14 +49,18 @@ PolicyRun replay(runtime::Runtime& rt, const stream::Timeline& tl, const Progres
   run.scheduler = rt.policy().scheduler_name;
   run.freezer = rt.policy().freezer_name;
   run.description = rt.policy().description;
+  // The true scenario of the event being replayed: oracle-style peers read it, records keep it.
+  int scenario = -1;
+  rt.set_true_scenario([&scenario] { return scenario; });
   size_t i = 0;
   while (i < tl.events.size()) {
     const auto& e = tl.events[i];
+    scenario = e.scenario;
     if (e.kind == stream::EventKind::kLabeled) {
       const auto& b = tl.batches[e.index];
       rt.add_labeled(b.images, b.labels, e.time_s);
     }
-    if (auto r = rt.advance(e.time_s, e.scenario)) run.rounds.push_back(*r);
+    if (auto r = rt.advance(e.time_s)) run.rounds.push_back(*r);
     if (e.kind == stream::EventKind::kLabeled) {
       ++i;
     } else {
@@ -66,6 +70,7 @@ PolicyRun replay(runtime::Runtime& rt, const stream::Timeline& tl, const Progres
     }
     if (progress) progress(i, tl.events.size());
   }
+  rt.set_true_scenario(nullptr);  // `scenario` ends here
   run.totals = rt.totals();
   run.peak_rss_mb = peak_rss_mb();
   return run;

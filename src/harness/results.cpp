@@ -94,7 +94,7 @@ double mean_lag_samples(const PolicyRun& run) {
 // Realtime runs have idle stream time between rounds; instant runs have none by definition.
 double idle_energy(const PolicyRun& run, const stream::StreamSpec& spec,
                    const stream::Timeline& tl) {
-  if (spec.protocol.mode != "realtime") return 0;
+  if (spec.protocol.mode != Protocol::kRealtime) return 0;
   const auto& p = device_profile(spec.protocol.device);
   return std::max(0.0, tl.end_s - run.totals.modeled_s) * p.idle_power_w;
 }
@@ -140,7 +140,7 @@ nlohmann::json results_json(const stream::StreamSpec& spec, const stream::Timeli
   return {{"schema_version", kResultsSchemaVersion},
           {"stream", spec.name},
           {"model", ctx.model_name},
-          {"protocol", spec.protocol.mode},
+          {"protocol", to_string(spec.protocol.mode)},
           {"device_profile", spec.protocol.device},
           {"command", ctx.command},
           {"etuner_version", version()},

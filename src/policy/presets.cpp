@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "etuner/error.h"
+#include "etuner/presets.h"
 #include "etuner/fields.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"
@@ -17,6 +18,8 @@ struct Preset {
   std::string freezer;
   AdaptOptions adapt;
 };
+
+AdaptOptions bn() { return AdaptOptions{}.with_bn(); }
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
@@ -40,23 +43,21 @@ const std::vector<Preset>& presets() {
        "immediate",
        "simfreeze",
        {}},
-      // BatchNorm statistics from answered requests are part of etuner since 2026-11-28: on
-      // the domain-shift tuning timelines they turned a loss against immediate into a gain
-      // (docs/algorithms.md, "BatchNorm statistics in etuner").
+      // Why etuner adapts BatchNorm statistics: docs/algorithms.md, "BatchNorm statistics in
+      // etuner".
       {"etuner",
        "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen; "
        "BatchNorm statistics follow answered requests",
        "lazytune",
        "simfreeze",
-       {true, false, 0.95}},
+       bn()},
       {"etuner-ssl",
        "etuner + confident pseudo-labels of answered requests merged into rounds",
        "lazytune",
        "simfreeze",
-       {true, true, 0.95}},
+       AdaptOptions{}.with_bn().with_pseudo_labels()},
       {"etuner-noadapt",
-       "etuner without label-free adaptation (ablation: etuner before "
-       "2026-11-28)",
+       "etuner without label-free adaptation (ablation)",
        "lazytune",
        "simfreeze",
        {}},
@@ -65,7 +66,7 @@ const std::vector<Preset>& presets() {
        "(ablation: the adaptation without etuner's scheduling and freezing)",
        "immediate",
        "none",
-       {true, false, 0.95}},
+       bn()},
       // Peer baselines (docs/peers.md).
       {"periodic",
        "peer: a round every 4 labeled batches on all pending data, every block trains",

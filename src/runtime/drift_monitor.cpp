@@ -7,7 +7,7 @@
 // above `z_threshold` is a change. Cheap: no forward pass, no labels.
 #include <cmath>
 
-#include "etuner/runtime.h"
+#include "runtime/drift_monitor.h"
 
 namespace etuner::runtime {
 namespace {

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "etuner/runtime.h"
+#include "runtime/replay_buffer.h"
 
 namespace etuner::runtime {
 namespace {

@@ -61,7 +61,9 @@ class LazyTune final : public policy::Scheduler {
         round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
   }
 
-  policy::SignalNeeds needs() const override { return {true, true, true}; }
+  policy::SignalNeeds needs() const override {
+    return policy::SignalNeeds{}.with_test_then_train().with_holdout_gain().with_drift();
+  }
 
  private:
   // A change: train on everything pending now, at full epochs, and stay eager for a while.

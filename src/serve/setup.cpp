@@ -5,6 +5,7 @@
 #include "etuner/error.h"
 #include "etuner/harness.h"
 #include "etuner/policy.h"
+#include "etuner/presets.h"
 
 namespace etuner::serve {
 namespace {

@@ -44,11 +44,30 @@ PretrainConfig parse_pretrain(const nlohmann::json& j) {
   return p;
 }
 
+// Strings become enums here, at the edge; the rest of the code compares enums.
+tuning::OptimizerKind parse_optimizer(const std::string& s) {
+  if (s == "sgd") return tuning::OptimizerKind::kSgd;
+  if (s == "adam") return tuning::OptimizerKind::kAdam;
+  throw ConfigError("train.optimizer: must be sgd or adam (got '" + s + "')");
+}
+
+tuning::ReplayPolicy parse_replay_policy(const std::string& s) {
+  if (s == "reservoir") return tuning::ReplayPolicy::kReservoir;
+  if (s == "class_balanced") return tuning::ReplayPolicy::kClassBalanced;
+  throw ConfigError("train.replay_policy: must be reservoir or class_balanced (got '" + s + "')");
+}
+
+Protocol parse_mode(const std::string& s) {
+  if (s == "instant") return Protocol::kInstant;
+  if (s == "realtime") return Protocol::kRealtime;
+  throw ConfigError("protocol.mode: must be instant or realtime (got '" + s + "')");
+}
+
 TrainConfig parse_train(const nlohmann::json& j) {
   TrainConfig t;
   if (j.is_null()) return t;
   Fields f(j, "train");
-  t.optimizer = f.get("optimizer", t.optimizer);
+  t.optimizer = parse_optimizer(f.get("optimizer", std::string(tuning::to_string(t.optimizer))));
   t.lr = f.get("lr", t.lr);
   t.momentum = f.get("momentum", t.momentum);
   t.weight_decay = f.get("weight_decay", t.weight_decay);
@@ -56,16 +75,14 @@ TrainConfig parse_train(const nlohmann::json& j) {
   t.epochs_per_round = f.get("epochs_per_round", t.epochs_per_round);
   t.replay_samples = f.get("replay_samples", t.replay_samples);
   t.replay_buffer = f.get("replay_buffer", t.replay_buffer);
-  t.replay_policy = f.get("replay_policy", t.replay_policy);
+  t.replay_policy =
+      parse_replay_policy(f.get("replay_policy", std::string(tuning::to_string(t.replay_policy))));
   f.finish();
-  check(t.optimizer == "sgd" || t.optimizer == "adam", "train.optimizer", "must be sgd or adam");
   check(t.lr > 0, "train.lr", "must be > 0");
   check(t.batch_size > 0, "train.batch_size", "must be > 0");
   check(t.epochs_per_round > 0, "train.epochs_per_round", "must be > 0");
   check(t.replay_samples >= 0, "train.replay_samples", "must be >= 0");
   check(t.replay_buffer >= 0, "train.replay_buffer", "must be >= 0");
-  check(t.replay_policy == "reservoir" || t.replay_policy == "class_balanced",
-        "train.replay_policy", "must be reservoir or class_balanced");
   return t;
 }
 
@@ -73,12 +90,10 @@ ProtocolConfig parse_protocol(const nlohmann::json& j) {
   ProtocolConfig p;
   if (j.is_null()) return p;
   Fields f(j, "protocol");
-  p.mode = f.get("mode", p.mode);
+  p.mode = parse_mode(f.get("mode", std::string(to_string(p.mode))));
   p.device = f.get("device", p.device);
   p.batch_interval_s = f.get("batch_interval_s", p.batch_interval_s);
   f.finish();
-  check(p.mode == "instant" || p.mode == "realtime", "protocol.mode",
-        "must be instant or realtime");
   check(p.batch_interval_s > 0, "protocol.batch_interval_s", "must be > 0");
   return p;
 }

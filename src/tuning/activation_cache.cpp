@@ -1,5 +1,7 @@
 #include "tuning/activation_cache.h"
 
+#include "etuner/tuning.h"
+
 namespace etuner::tuning {
 namespace {
 
@@ -102,5 +104,11 @@ torch::Tensor ActivationCache::get(const std::vector<int64_t>& ids, const Comput
   out.index_copy_(0, index_tensor(hit_pos, out.device()), cached);
   return out;
 }
+
+std::shared_ptr<ActivationCache> new_activation_cache(double budget_mb) {
+  return std::make_shared<ActivationCache>(budget_mb);
+}
+
+void forget_all(ActivationCache& cache) { cache.reset(); }
 
 }  // namespace etuner::tuning

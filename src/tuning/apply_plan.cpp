@@ -16,7 +16,7 @@ void apply_plan(model::BlockModel& m, const policy::FreezePlan& plan) {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::BlockModel& m,
                                                         const OptimizerConfig& cfg) {
-  if (cfg.kind == "adam")
+  if (cfg.kind == OptimizerKind::kAdam)
     return std::make_unique<torch::optim::Adam>(
         m.parameters(), torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
   return std::make_unique<torch::optim::SGD>(

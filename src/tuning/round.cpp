@@ -69,7 +69,7 @@ struct Loop {
     p = std::clamp(p, 0, m.num_blocks());
     if (p == prefix) return;
     prefix = p;
-    apply_plan(m, policy::FreezePlan{p, false, ""});
+    apply_plan(m, policy::FreezePlan::at(p));
     if (cache) cache->use_prefix(p);
   }
 

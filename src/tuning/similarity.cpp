@@ -27,7 +27,7 @@ std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tens
   std::vector<torch::Tensor> out(std::max(0, m.num_blocks()));
   auto h = input;
   for (int b = std::max(0, from); b < m.num_blocks(); ++b) out[b] = h = m.forward_unit(b, h);
-  apply_plan(m, policy::FreezePlan{frozen_prefix, false, ""});
+  apply_plan(m, policy::FreezePlan::at(frozen_prefix));
   return out;
 }
 

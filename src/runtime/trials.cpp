@@ -1,4 +1,4 @@
-// Micro-profiling for schedulers that ask for it (ekya, docs/peers.md): each candidate
+// Micro-profiling (trials.h): each candidate
 // configuration trains a copy of the working model briefly, on `data_fraction` of the round's
 // fresh and replayed samples, and is scored on pending samples held out from every trial.
 // The trials are decision overhead ("decide" window: decision and fine-tuning seconds and
@@ -9,7 +9,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "etuner/runtime.h"
+#include "runtime/trials.h"
+
 #include "etuner/tuning.h"
 
 namespace etuner::runtime {
@@ -46,7 +47,7 @@ TrialData split_pending(const std::vector<torch::Tensor>& xs, const std::vector<
 }
 
 // The candidate resolved against the stream's settings, with the full round's cost.
-policy::ProfileResult resolve(const policy::ProfileCandidate& c, const stream::TrainConfig& t,
+policy::ProfileResult resolve(const policy::ProfileCandidate& c, const tuning::TrainConfig& t,
                               int64_t pending) {
   policy::ProfileResult r;
   r.candidate = c;
@@ -59,53 +60,45 @@ policy::ProfileResult resolve(const policy::ProfileCandidate& c, const stream::T
 
 }  // namespace
 
-policy::RoundDecision Runtime::profile_then_decide(const policy::RoundDecision& d, double now_s,
-                                                   int oracle_scenario) {
-  auto s = signals(now_s, oracle_scenario);
-  s.profile = run_trials(d.profile);
-  auto again = policy_.scheduler->decide(s);
-  again.profile.clear();  // one profiling pass per decision
-  return again;
-}
-
-std::vector<policy::ProfileResult> Runtime::run_trials(
-    const std::vector<policy::ProfileCandidate>& candidates) {
-  begin_decide();
+std::vector<policy::ProfileResult> run_trials(
+    const std::vector<policy::ProfileCandidate>& candidates, const TrialInputs& in,
+    Ledger& ledger) {
+  ledger.begin_decide();
   std::vector<torch::Tensor> xs, ys;
-  for (const auto& b : pending_) {
+  for (const auto& b : in.pending.all()) {
     xs.push_back(b.x);
     ys.push_back(b.y);
   }
-  const auto d = split_pending(xs, ys, cfg_.seed * 104729 + rounds_);
-  auto base = working_->clone();
+  const auto d = split_pending(xs, ys, in.seed * 104729 + in.round);
+  auto base = in.working.clone();
   const double before = accuracy(*base, d.hx, d.hy);  // a copy: the working model's modes stay
   std::vector<policy::ProfileResult> out;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = resolve(candidates[i], cfg_.train, d.pending);
+    auto r = resolve(candidates[i], in.train, d.pending);
     const double frac = std::clamp(candidates[i].data_fraction, 0.0, 1.0);
-    const auto nf = std::min(std::max<int64_t>(std::llround(frac * d.tx.size(0)), 1), d.tx.size(0));
+    const auto nf =
+        std::min(std::max<int64_t>(std::llround(frac * d.tx.size(0)), 1), d.tx.size(0));
     auto x = d.tx.slice(0, 0, nf), y = d.ty.slice(0, 0, nf);
-    auto [rx, ry] = replay_.sample(static_cast<int>(std::llround(frac * r.replay_samples)));
+    auto [rx, ry] = in.replay.sample(static_cast<int>(std::llround(frac * r.replay_samples)));
     if (rx.defined()) {
       x = torch::cat({x, rx});
       y = torch::cat({y, ry});
     }
-    auto m = working_->clone();
-    auto opt = new_optimizer(*m);
+    auto m = in.working.clone();
+    auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig::from(in.train));
     tuning::RoundConfig rc;
     rc.epochs = r.epochs;
-    rc.batch_size = cfg_.train.batch_size;
+    rc.batch_size = in.train.batch_size;
     rc.cache_mb = 0;  // every block trains: nothing to cache
-    rc.seed = cfg_.seed * 6007 + rounds_ * 31 + i;
-    const auto res = tuning::run_round(*m, *opt, x, y, rc, flops_, nullptr);
+    rc.seed = in.seed * 6007 + in.round * 31 + i;
+    const auto res = tuning::run_round(*m, *opt, x, y, rc, ledger.flops(), nullptr);
     r.gain = res.finite ? accuracy(*m, d.hx, d.hy) - before : policy::kUnknown;
-    totals_.train_flops += res.train_flops;
-    totals_.modeled_s += cfg_.profile.round_seconds(res.steps, res.train_flops);
+    ledger.count_trial(res.steps, res.train_flops);
     r.trial_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.push_back(r);
   }
-  end_decide();
+  ledger.end_decide();
   return out;
 }
 

@@ -1,0 +1,81 @@
+#include "runtime/ledger.h"
+
+#include <algorithm>
+
+namespace etuner::runtime {
+
+Ledger::Ledger(std::unique_ptr<meter::Meter> meter, DeviceProfile profile, torch::Device device)
+    : meter_(std::move(meter)), profile_(std::move(profile)), device_(device) {}
+
+void Ledger::profile_once(model::BlockModel& m, const torch::Tensor& x) {
+  if (flops_.unit_forward_flops.empty()) flops_ = model::profile_flops(m, x.slice(0, 0, 1));
+}
+
+void Ledger::sync_device() const {
+  if (device_.is_cuda()) torch::cuda::synchronize();
+}
+
+meter::Measurement Ledger::end_window(const char* key) {
+  sync_device();
+  return meter_->end(key);
+}
+
+void Ledger::begin_decide() { meter_->begin("decide"); }
+
+void Ledger::end_decide() {
+  const auto m = end_window("decide");
+  totals_.decision_s += m.time_s;
+  totals_.finetune_s += m.time_s;
+  totals_.finetune_j += m.energy_j;
+}
+
+void Ledger::end_adapt() {
+  const auto m = end_window("decide");
+  totals_.decision_s += m.time_s;
+  totals_.finetune_s += m.time_s;
+  totals_.finetune_j += m.energy_j;
+  totals_.adapt_s += m.time_s;
+}
+
+void Ledger::count_decision_pass(int64_t images, int from_unit, int to_unit) {
+  const int units = static_cast<int>(flops_.unit_forward_flops.size());
+  if (units == 0) return;  // no input seen yet: nothing to count
+  const int to = to_unit < 0 ? units : std::min(to_unit, units);
+  const double f = static_cast<double>(images) * flops_.range(std::min(from_unit, to), to);
+  totals_.decision_flops += f;
+  totals_.modeled_s += f / profile_.train_flops_per_s;
+}
+
+void Ledger::count_trial(int steps, double train_flops) {
+  totals_.train_flops += train_flops;
+  totals_.modeled_s += profile_.round_seconds(steps, train_flops);
+}
+
+void Ledger::begin_infer() { meter_->begin("infer"); }
+
+void Ledger::end_infer() {
+  const auto m = meter_->end("infer");  // the answers were copied to the host: no sync needed
+  totals_.inference_j += m.energy_j;
+  totals_.inference_s += m.time_s;
+}
+
+void Ledger::begin_probe() { meter_->begin("similarity"); }
+
+void Ledger::end_probe() { totals_.similarity_s += end_window("similarity").time_s; }
+
+void Ledger::begin_round() { meter_->begin("round"); }
+
+void Ledger::end_round(RoundRecord& r) {
+  const auto m = end_window("round");
+  r.wall_s = m.time_s;
+  r.energy_j = m.energy_j;
+  totals_.finetune_s += m.time_s;
+  totals_.finetune_j += m.energy_j;
+  totals_.modeled_s += r.modeled_s;
+  totals_.rounds += 1;
+  totals_.samples_trained += r.samples;
+  totals_.cache_hits += r.cache_hits;
+  totals_.train_flops += r.train_flops;
+}
+
+}  // namespace etuner::runtime

@@ -1,0 +1,64 @@
+// The runtime's books: the meter's windows and the run's Totals. Every total is changed here,
+// so what a number counts is read in one file. Decision passes are charged at the device
+// profile's training throughput with no per-pass overhead (a lower bound).
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "etuner/device_profile.h"
+#include "etuner/meter.h"
+#include "etuner/model.h"
+#include "etuner/runtime_records.h"
+
+namespace etuner::runtime {
+
+class Ledger {
+ public:
+  Ledger(std::unique_ptr<meter::Meter> meter, DeviceProfile profile, torch::Device device);
+
+  // FLOPs per unit and sample, from the first input of any kind (a seed, a labeled batch or
+  // a request): every pass is counted from then on.
+  void profile_once(model::BlockModel& m, const torch::Tensor& x);
+  const model::FlopsProfile& flops() const { return flops_; }
+
+  // Decision overhead ("decide" window): signals, adaptation, profiling trials.
+  void begin_decide();
+  void end_decide();
+  void end_adapt();  // a decide window that was label-free adaptation
+  // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
+  // last unit): decision FLOPs and modeled device seconds.
+  void count_decision_pass(int64_t images, int from_unit = 0, int to_unit = -1);
+  // A profiling trial's training: training FLOPs and modeled seconds, no round.
+  void count_trial(int steps, double train_flops);
+
+  void begin_infer();
+  void end_infer();
+  // Probes inside a round (CKA, plasticity): already inside the round's window.
+  void begin_probe();
+  void end_probe();
+  void begin_round();
+  // Fills the record's measured time and energy and books the round.
+  void end_round(RoundRecord& r);
+
+  void count_drift() { ++totals_.drifts; }
+  void count_pseudo_labeled(int64_t n) { totals_.pseudo_labeled += n; }
+
+  const Totals& totals() const { return totals_; }
+  std::string source() const { return meter_->source(); }
+  const DeviceProfile& profile() const { return profile_; }
+
+ private:
+  meter::Measurement end_window(const char* key);
+  // On CUDA, waits for queued kernels so a window ends after its work, not its launches.
+  void sync_device() const;
+
+  std::unique_ptr<meter::Meter> meter_;
+  DeviceProfile profile_;
+  torch::Device device_;
+  model::FlopsProfile flops_;
+  Totals totals_;
+};
+
+}  // namespace etuner::runtime

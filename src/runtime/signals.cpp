@@ -1,0 +1,110 @@
+#include "runtime/signals.h"
+
+#include <cmath>
+
+#include "etuner/tuning.h"
+
+namespace etuner::runtime {
+namespace {
+
+constexpr double kLabelDropChange = 0.3;  // test-then-train accuracy drop read as a change
+
+// Standard error of the difference of two accuracies measured on n1 and n2 samples (binomial).
+double gain_standard_error(double p1, int n1, double p2, int64_t n2) {
+  if (std::isnan(p1) || n1 <= 0 || n2 <= 0) return policy::kUnknown;
+  return std::sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / static_cast<double>(n2));
+}
+
+}  // namespace
+
+Signals::Signals(const std::vector<int>& known_classes, Ledger& ledger) : ledger_(ledger) {
+  for (int c : known_classes) {
+    if (c >= static_cast<int>(seen_class_.size())) seen_class_.resize(c + 1, false);
+    seen_class_[c] = true;
+  }
+}
+
+double Signals::observe_batch(model::BlockModel& serving, const torch::Tensor& x,
+                              const torch::Tensor& y, int version) {
+  ledger_.begin_decide();
+  const double acc = tuning::evaluate(serving, x, y).accuracy;
+  ledger_.count_decision_pass(x.size(0));
+  newest_accuracy_ = acc;
+  recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
+  if (gain_open_ && version >= gain_version_) {
+    last_gain_ = acc - round_before_acc_;
+    last_gain_se_ = gain_standard_error(round_before_acc_, round_before_n_, acc, x.size(0));
+    gain_open_ = false;
+  }
+  ledger_.end_decide();
+  return acc;
+}
+
+// Runs for test-then-train and for the change detector, so a freezer under `immediate` also
+// hears of new classes.
+void Signals::note_classes(const torch::Tensor& y) {
+  ledger_.begin_decide();
+  // One host copy and a raw accessor: a per-element item() is a tensor op per label.
+  const auto labels = y.to(torch::kCPU, torch::kLong).contiguous();
+  const auto ids = labels.accessor<int64_t, 1>();
+  new_classes_ = false;
+  for (int64_t i = 0; i < ids.size(0); ++i) {
+    const auto c = static_cast<size_t>(ids[i]);
+    if (c >= seen_class_.size()) seen_class_.resize(c + 1, false);
+    if (!seen_class_[c]) new_classes_ = label_space_grew_ = true;
+    seen_class_[c] = true;
+  }
+  ledger_.end_decide();
+}
+
+// A change from the requests' inputs, new class ids, or a collapse of test-then-train
+// accuracy. Only a shift of the inputs unfreezes every block: new classes over the same
+// inputs need new class-specific features, not new early ones, and retraining every block at
+// the stream's lr on a few samples of them wrecks the features the old classes rely on; the
+// freezer hears of new classes separately.
+bool Signals::detect_change() {
+  ledger_.begin_decide();
+  const bool from_requests = monitor_.end_gap();
+  const bool from_labels = new_classes_ || (!std::isnan(recent_accuracy_) &&
+                                            newest_accuracy_ < recent_accuracy_ - kLabelDropChange);
+  ++gaps_since_change_;
+  const bool change = from_requests || from_labels;
+  if (change) {
+    drift_sched_ = true;
+    freeze_.drift = freeze_.drift || from_requests;
+    freeze_.new_classes = freeze_.new_classes || new_classes_;
+    ledger_.count_drift();
+    gaps_since_change_ = 0;
+  }
+  ledger_.end_decide();
+  return change;
+}
+
+void Signals::on_round(double end_s, double before_acc, int before_n, bool published,
+                       int version) {
+  ++rounds_;
+  last_round_end_s_ = end_s;
+  requests_since_round_ = 0;
+  drift_sched_ = false;
+  round_before_acc_ = before_acc;
+  round_before_n_ = before_n;
+  gain_open_ = published;
+  gain_version_ = version;
+}
+
+FreezeFlags Signals::take_freeze_flags() { return std::exchange(freeze_, FreezeFlags{}); }
+
+void Signals::fill(policy::ScheduleSignals& s) const {
+  s.rounds_run = rounds_;
+  s.last_round_end_s = last_round_end_s_;
+  s.requests_since_round = requests_since_round_;
+  s.new_classes = new_classes_;
+  s.label_space_grew = label_space_grew_;
+  s.newest_batch_accuracy = newest_accuracy_;
+  s.recent_accuracy = recent_accuracy_;
+  s.drift = drift_sched_;
+  s.last_round_gain = last_gain_;
+  s.last_round_gain_se = last_gain_se_;
+}
+
+}  // namespace etuner::runtime
