@@ -8,7 +8,7 @@
 #include <etuner/device_profile.h>
 #include <etuner/meter.h>
 #include <etuner/model.h>
-#include <etuner/policy.h>
+#include <etuner/presets.h>
 #include <etuner/runtime.h>
 
 #include <cstdio>

@@ -24,7 +24,7 @@ import tempfile
 import jsonschema
 
 ETUNER, SOURCE = sys.argv[1], sys.argv[2]
-TEXT_COLUMNS = {"policy", "reason", "frozen_mask"}
+TEXT_COLUMNS = {"policy", "reason", "freeze_reason", "frozen_mask"}
 
 
 def write_idx(path_prefix, n, size, seed):

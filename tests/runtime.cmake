@@ -1,1 +1,1 @@
-etuner_test(runtime LIBS etuner_runtime SOURCES test_runtime.cpp)
+etuner_test(runtime LIBS etuner_runtime etuner_policy SOURCES test_runtime.cpp)

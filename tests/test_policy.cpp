@@ -119,8 +119,7 @@ TEST_P(EveryFreezer, PlansStayInsideTheBlocksAndNeverFreezeTheHead) {
 
 TEST_P(EveryFreezer, UnknownParametersAreRejected) {
   EXPECT_NO_THROW(freeze::registry().make(GetParam(), nlohmann::json::object()));
-  EXPECT_THROW((void)freeze::registry().make(GetParam(), {{"no_such_parameter", 1}}),
-               ConfigError);
+  EXPECT_THROW((void)freeze::registry().make(GetParam(), {{"no_such_parameter", 1}}), ConfigError);
 }
 
 // A freezer that reads the change detector unfreezes at a change, or keeps its prefix.

@@ -14,7 +14,7 @@
 
 #include "etuner/error.h"
 #include "etuner/report.h"
-#include "core/csv.h"
+#include "etuner/csv.h"
 #include "report/csv.h"
 #include "report/svg.h"
 

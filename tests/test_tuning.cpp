@@ -91,7 +91,8 @@ TEST(ActivationCache, ABudgetTooSmallForAllRowsStillGivesTheSameResult) {
   auto [x, y] = data();
   auto run = [&, &x = x, &y = y](double cache_mb) {
     auto m = tiny();
-    auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
+    auto opt =
+        tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
     tuning::RoundConfig rc;
     rc.epochs = 2;
     rc.batch_size = 16;
@@ -163,7 +164,8 @@ TEST(Round, ANonFiniteLossIsReported) {
   auto m = tiny();
   auto [x, y] = data(16);
   x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
-  auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
+  auto opt =
+      tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
   tuning::RoundConfig rc;
   rc.batch_size = 16;
   auto r =
@@ -174,7 +176,8 @@ TEST(Round, ANonFiniteLossIsReported) {
 TEST(Round, CountsStepsSamplesAndFlops) {
   auto m = tiny();
   auto [x, y] = data(40);
-  auto opt = tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
+  auto opt =
+      tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
   tuning::RoundConfig rc;
   rc.epochs = 2;
   rc.batch_size = 16;

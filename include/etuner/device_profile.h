@@ -13,7 +13,9 @@ namespace etuner {
 // How stream time treats a round: `instant` deploys its version at once; `realtime` holds
 // the device for the round's modeled duration, and requests meanwhile get the old version.
 enum class Protocol { kInstant, kRealtime };
-inline const char* to_string(Protocol p) { return p == Protocol::kRealtime ? "realtime" : "instant"; }
+inline const char* to_string(Protocol p) {
+  return p == Protocol::kRealtime ? "realtime" : "instant";
+}
 
 struct DeviceProfile {
   std::string name;

@@ -8,6 +8,7 @@
 // Not for use inside etuner itself: modules include what they use (cmake/modules.txt).
 #pragma once
 
+#include "etuner/csv.h"
 #include "etuner/data.h"
 #include "etuner/device_profile.h"
 #include "etuner/error.h"
@@ -17,12 +18,15 @@
 #include "etuner/meter.h"
 #include "etuner/model.h"
 #include "etuner/policy.h"
+#include "etuner/presets.h"
 #include "etuner/registry.h"
 #include "etuner/report.h"
 #include "etuner/runtime.h"
+#include "etuner/runtime_records.h"
 #include "etuner/sched.h"
 #include "etuner/serve.h"
 #include "etuner/shift.h"
 #include "etuner/stream.h"
+#include "etuner/train_config.h"
 #include "etuner/tuning.h"
 #include "etuner/version.h"

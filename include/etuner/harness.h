@@ -28,6 +28,7 @@ struct BenchOptions {
   std::string device = "cpu";
   int threads = 0;  // 0 = all cores
   double cache_mb = 256;
+  bool save_models = false;  // write each policy's last version to OUT/models/<policy>.pt
   bool quiet = false;
   std::string command;  // the command line, for provenance
   nlohmann::json overrides =

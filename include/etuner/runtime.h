@@ -9,7 +9,7 @@
 // The core is single-threaded and deterministic. Under the realtime protocol a round's new
 // version is deployed only once its modeled duration has passed in stream time; requests
 // arriving meanwhile are answered by the previous version. The parts it composes live in
-// src/runtime/ (README there).
+// src/runtime/ (impl.h lists them).
 #pragma once
 #include <torch/torch.h>
 

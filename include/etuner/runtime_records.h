@@ -35,9 +35,9 @@ struct RoundRecord {
   double energy_j = 0;
   double train_flops = 0;
   double loss = 0;
-  bool discarded = false;  // loss went NaN/inf: the last good version keeps serving
-  int64_t cache_hits = 0;  // sample passes whose frozen-prefix output came from the cache
-  std::string reason;      // the scheduler's
+  bool discarded = false;     // loss went NaN/inf: the last good version keeps serving
+  int64_t cache_hits = 0;     // sample passes whose frozen-prefix output came from the cache
+  std::string reason;         // the scheduler's
   std::string freeze_reason;  // the freezer's, at the round's last check
 };
 

@@ -1,4 +1,4 @@
-#include "core/csv.h"
+#include "etuner/csv.h"
 
 namespace etuner {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/csv.h"
+#include "etuner/csv.h"
 #include "data/internal.h"
 #include "etuner/data.h"
 #include "etuner/error.h"

@@ -70,8 +70,8 @@ class AutoFreeze final : public policy::Freezer {
       while (prefix < limit && !std::isnan(rates[prefix]) && rates[prefix] <= cut) ++prefix;
     }
     if (!s.grad_norms.empty()) prev_ = s.grad_norms;
-    return policy::FreezePlan::at(prefix).because(prefix > s.frozen_prefix ? "gradient norms settled"
-                                                                       : "kept");
+    return policy::FreezePlan::at(prefix).because(
+        prefix > s.frozen_prefix ? "gradient norms settled" : "kept");
   }
 
   policy::FreezeNeeds needs() const override {

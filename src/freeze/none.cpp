@@ -1,4 +1,5 @@
 // none: every block trains, always.
+#include "etuner/fields.h"
 #include "freeze/freezers.h"
 
 namespace etuner::freeze {
@@ -11,7 +12,9 @@ class None final : public policy::Freezer {
 
 }  // namespace
 
-std::unique_ptr<policy::Freezer> make_none(const nlohmann::json&) {
+// No parameters: any key is an error (a typo must not pass silently).
+std::unique_ptr<policy::Freezer> make_none(const nlohmann::json& params) {
+  Fields(params, "none").finish();
   return std::make_unique<None>();
 }
 

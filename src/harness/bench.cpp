@@ -88,6 +88,12 @@ std::unique_ptr<model::BlockModel> deployed_model(const stream::StreamSpec& spec
   return m;
 }
 
+// The last deployed version, for a user to pick up (not a checkpoint: nothing resumes from it).
+void save_model(const model::BlockModel& m, const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  m.save(path);
+}
+
 }  // namespace
 
 int set_threads(int n) {
@@ -138,6 +144,7 @@ nlohmann::json run_bench(const BenchOptions& o) {
     runs.push_back(replay(rt, tl, progress_printer(name, o.quiet)));
     source = rt.energy_source();
     policies[name] = policy_summary(runs.back(), spec, tl, source);
+    if (o.save_models) save_model(*rt.deployed(), o.out_dir + "/models/" + name + ".pt");
   }
   RunContext ctx{o.command, o.device, threads, o.model_path.empty() ? spec.model : o.model_path,
                  base->num_blocks()};

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-#include "core/csv.h"
+#include "etuner/csv.h"
 #include "etuner/device_profile.h"
 #include "etuner/error.h"
 #include "etuner/version.h"
@@ -171,14 +171,15 @@ void write_rounds_csv(const std::string& path, const std::vector<PolicyRun>& run
   if (!out) throw IoError(path + ": cannot write");
   out << "policy,round,start_s,end_s,scenario,samples,steps,epochs,frozen_prefix,frozen_mask,"
          "wall_s,modeled_s,energy_j,train_flops,loss,fresh_samples,replay_samples,discarded,"
-         "reason\n";
+         "reason,freeze_reason\n";
   for (const auto& run : runs)
     for (const auto& r : run.rounds)
       out << csv_field(run.name) << "," << r.round << "," << r.start_s << "," << r.end_s << ","
           << r.scenario << "," << r.samples << "," << r.steps << "," << r.epochs << ","
           << r.frozen_prefix << "," << r.frozen_mask << "," << r.wall_s << "," << r.modeled_s << ","
           << r.energy_j << "," << r.train_flops << "," << r.loss << "," << r.fresh_samples << ","
-          << r.replay_samples << "," << r.discarded << "," << csv_field(r.reason) << "\n";
+          << r.replay_samples << "," << r.discarded << "," << csv_field(r.reason) << ","
+          << csv_field(r.freeze_reason) << "\n";
 }
 
 }  // namespace etuner::harness

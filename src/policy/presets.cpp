@@ -48,14 +48,9 @@ const std::vector<Preset>& presets() {
       {"etuner",
        "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen; "
        "BatchNorm statistics follow answered requests",
-       "lazytune",
-       "simfreeze",
-       bn()},
-      {"etuner-ssl",
-       "etuner + confident pseudo-labels of answered requests merged into rounds",
-       "lazytune",
-       "simfreeze",
-       AdaptOptions{}.with_bn().with_pseudo_labels()},
+       "lazytune", "simfreeze", bn()},
+      {"etuner-ssl", "etuner + confident pseudo-labels of answered requests merged into rounds",
+       "lazytune", "simfreeze", AdaptOptions{}.with_bn().with_pseudo_labels()},
       {"etuner-noadapt",
        "etuner without label-free adaptation (ablation)",
        "lazytune",
@@ -64,9 +59,7 @@ const std::vector<Preset>& presets() {
       {"immediate-bn",
        "immediate + BatchNorm statistics adapted from answered requests "
        "(ablation: the adaptation without etuner's scheduling and freezing)",
-       "immediate",
-       "none",
-       bn()},
+       "immediate", "none", bn()},
       // Peer baselines (docs/peers.md).
       {"periodic",
        "peer: a round every 4 labeled batches on all pending data, every block trains",

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "core/csv.h"
+#include "etuner/csv.h"
 #include "etuner/error.h"
 
 namespace etuner::report {

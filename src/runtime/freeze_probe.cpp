@@ -30,8 +30,7 @@ int FreezeProbe::apply(const policy::FreezePlan& plan, model::BlockModel& m,
   frozen_prefix_ = std::clamp(plan.frozen_prefix, 0, m.num_blocks());
   if (frozen_prefix_ != before) probe_prefix_ = torch::Tensor();  // other blocks train now
   measure_next_ = plan.measure_similarity;
-  round_min_prefix_ =
-      s.epoch == 0 ? frozen_prefix_ : std::min(round_min_prefix_, frozen_prefix_);
+  round_min_prefix_ = s.epoch == 0 ? frozen_prefix_ : std::min(round_min_prefix_, frozen_prefix_);
   if (measure_next_ && probe_prev_.empty()) measure(m, fresh, s);  // the first reference
   return frozen_prefix_;
 }

@@ -65,9 +65,8 @@ RoundData Runtime::Impl::gather(const policy::RoundDecision& d) {
     data.y = torch::cat({data.y, py});
     append_ids(data.ids, pending_.new_ids(px.size(0)), px.size(0));
   }
-  const int replay_n = d.replay_samples >= 0
-                           ? std::min(d.replay_samples, cfg_.train.replay_samples)
-                           : cfg_.train.replay_samples;
+  const int replay_n = d.replay_samples >= 0 ? std::min(d.replay_samples, cfg_.train.replay_samples)
+                                             : cfg_.train.replay_samples;
   std::vector<int64_t> replay_ids;
   auto [rx, ry] = replay_.sample(replay_n, &replay_ids);
   data.ids.insert(data.ids.end(), replay_ids.begin(), replay_ids.end());

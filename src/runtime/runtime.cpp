@@ -129,8 +129,8 @@ std::optional<RoundRecord> Runtime::Impl::advance(double now_s) {
 
 // The public verbs.
 
-Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy,
-                 RuntimeConfig cfg, std::unique_ptr<meter::Meter> meter)
+Runtime::Runtime(std::unique_ptr<model::BlockModel> model, policy::Policy policy, RuntimeConfig cfg,
+                 std::unique_ptr<meter::Meter> meter)
     : impl_(std::make_unique<Impl>(std::move(model), std::move(policy), std::move(cfg),
                                    std::move(meter))) {}
 Runtime::~Runtime() = default;

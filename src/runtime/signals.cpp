@@ -80,8 +80,7 @@ bool Signals::detect_change() {
   return change;
 }
 
-void Signals::on_round(double end_s, double before_acc, int before_n, bool published,
-                       int version) {
+void Signals::on_round(double end_s, double before_acc, int before_n, bool published, int version) {
   ++rounds_;
   last_round_end_s_ = end_s;
   requests_since_round_ = 0;

@@ -77,8 +77,7 @@ std::vector<policy::ProfileResult> run_trials(
     const auto t0 = std::chrono::steady_clock::now();
     auto r = resolve(candidates[i], in.train, d.pending);
     const double frac = std::clamp(candidates[i].data_fraction, 0.0, 1.0);
-    const auto nf =
-        std::min(std::max<int64_t>(std::llround(frac * d.tx.size(0)), 1), d.tx.size(0));
+    const auto nf = std::min(std::max<int64_t>(std::llround(frac * d.tx.size(0)), 1), d.tx.size(0));
     auto x = d.tx.slice(0, 0, nf), y = d.ty.slice(0, 0, nf);
     auto [rx, ry] = in.replay.sample(static_cast<int>(std::llround(frac * r.replay_samples)));
     if (rx.defined()) {

@@ -1,5 +1,6 @@
 // immediate: the baseline ETuner must beat. A full round for every arriving labeled batch,
 // as soon as the device is free; batches that queued up while a round ran get one round each.
+#include "etuner/fields.h"
 #include "sched/schedulers.h"
 
 namespace etuner::sched {
@@ -20,7 +21,9 @@ class Immediate final : public policy::Scheduler {
 
 }  // namespace
 
-std::unique_ptr<policy::Scheduler> make_immediate(const nlohmann::json&) {
+// No parameters: any key is an error (a typo must not pass silently).
+std::unique_ptr<policy::Scheduler> make_immediate(const nlohmann::json& params) {
+  Fields(params, "immediate").finish();
   return std::make_unique<Immediate>();
 }
 

@@ -1,4 +1,5 @@
 // never: no fine-tuning at all; the pretrained model serves the whole stream.
+#include "etuner/fields.h"
 #include "sched/schedulers.h"
 
 namespace etuner::sched {
@@ -12,7 +13,9 @@ class Never final : public policy::Scheduler {
 
 }  // namespace
 
-std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json&) {
+// No parameters: any key is an error (a typo must not pass silently).
+std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json& params) {
+  Fields(params, "never").finish();
   return std::make_unique<Never>();
 }
 

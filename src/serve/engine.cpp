@@ -21,7 +21,8 @@ constexpr int64_t kMirrorCap = 64;  // answered inputs waiting for the trainer; 
 runtime::RuntimeConfig runtime_config(const ServeConfig& cfg, const Task& t) {
   runtime::RuntimeConfig c;
   c.train = t.train;
-  c.protocol = Protocol::kInstant;  // rounds take real time here; realtime is the harness's simulation
+  c.protocol =
+      Protocol::kInstant;  // rounds take real time here; realtime is the harness's simulation
   c.profile = device_profile(cfg.device_profile);
   c.seed = cfg.seed;
   c.known_classes = t.known_classes;

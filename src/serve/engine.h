@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "etuner/runtime.h"
@@ -91,7 +92,8 @@ class Engine {
   void on_round(const runtime::RoundRecord& r);
   void commit(const std::vector<int64_t>& ids);
   void try_commit();
-  std::vector<int64_t> take_fed(int n);
+  std::vector<int64_t> store_ids(const std::vector<int64_t>& runtime_ids);
+  void consume(const runtime::Consumed& c);
   void update_view();
   double now_s() const;
 
@@ -115,8 +117,9 @@ class Engine {
   bool stop_ = false;
   std::thread trainer_;
 
-  std::deque<int64_t> fed_ids_;  // trainer: ids handed to the runtime, in order
-  int committed_ = 0;            // trainer: the last committed version
+  // trainer: the store id of every sample handed to the runtime and not yet consumed
+  std::unordered_map<int64_t, int64_t> store_id_of_;
+  int committed_ = 0;  // trainer: the last committed version
   // Trainer: a round trained but not yet committed (its checkpoint or the store's commit
   // failed: a full disk, say). The next try commits the runtime's current model and every
   // id since, after a backoff that doubles up to kMaxBackoff.

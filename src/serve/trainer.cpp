@@ -97,6 +97,7 @@ void Engine::step(std::vector<std::vector<Queued>> batches, std::vector<torch::T
     if (!mirrored.empty()) (void)rt_->predict(torch::cat(mirrored));
     for (auto& batch : batches) feed(batch);
     if (auto r = rt_->advance(now_s())) on_round(*r);
+    consume(rt_->take_consumed());
     if (uncommitted_ && Clock::now() >= retry_at_) try_commit();
     update_view();
   } catch (const std::exception& e) {
@@ -114,33 +115,43 @@ void Engine::feed(std::vector<Queued>& batch) {
     std::memcpy(x[i].data_ptr<float>(), batch[i].pixels.data(),
                 input_.pixel_count() * sizeof(float));
     y[i] = batch[i].label;
-    fed_ids_.push_back(batch[i].id);
   }
-  rt_->add_labeled(x, y, now_s());
+  const int64_t first = rt_->add_labeled(x, y, now_s());
+  for (int64_t i = 0; i < n; ++i) store_id_of_[first + i] = batch[i].id;
 }
 
-// The runtime trains on its pending samples oldest first, so a round's fresh samples are the
-// oldest ids handed to it. Samples a scheduler retired without a round are not counted here:
-// they stay "untrained" in the store and a restart trains on them again (at least once).
-std::vector<int64_t> Engine::take_fed(int n) {
+// The store ids of samples the runtime consumed (its ids, as add_labeled numbered them).
+std::vector<int64_t> Engine::store_ids(const std::vector<int64_t>& runtime_ids) {
   std::vector<int64_t> ids;
-  while (n-- > 0 && !fed_ids_.empty()) {
-    ids.push_back(fed_ids_.front());
-    fed_ids_.pop_front();
+  for (int64_t id : runtime_ids) {
+    auto it = store_id_of_.find(id);
+    if (it == store_id_of_.end()) continue;
+    ids.push_back(it->second);
+    store_id_of_.erase(it);
   }
   return ids;
 }
 
-void Engine::on_round(const runtime::RoundRecord& r) {
-  const auto ids = take_fed(r.fresh_samples);
-  if (r.discarded) {  // loss went NaN/inf: the runtime restored the last good version
-    store_->quarantine(ids);
-    untrained_ -= static_cast<int64_t>(ids.size());
-    if (!cfg_.quiet) std::cerr << "etuner serve: round discarded (loss " << r.loss << ")\n";
-  } else {  // committed by step(), now or after a backoff
-    uncommitted_ = true;
-    uncommitted_ids_.insert(uncommitted_ids_.end(), ids.begin(), ids.end());
+// Exactly what the runtime reports: trained samples are committed with the version that
+// trained them; samples retired untrained (e.g. ekya's skipped windows) with the next
+// committed version (they are consumed: replayed, never trained fresh); samples of a
+// discarded round are quarantined.
+void Engine::consume(const runtime::Consumed& c) {
+  const auto quarantined = store_ids(c.quarantined);
+  if (!quarantined.empty()) {
+    store_->quarantine(quarantined);
+    untrained_ -= static_cast<int64_t>(quarantined.size());
   }
+  const auto trained = store_ids(c.trained);
+  if (!trained.empty()) uncommitted_ = true;  // committed by step(), now or after a backoff
+  uncommitted_ids_.insert(uncommitted_ids_.end(), trained.begin(), trained.end());
+  const auto retired = store_ids(c.retired);
+  uncommitted_ids_.insert(uncommitted_ids_.end(), retired.begin(), retired.end());
+}
+
+void Engine::on_round(const runtime::RoundRecord& r) {
+  if (r.discarded && !cfg_.quiet)  // loss went NaN/inf: the runtime restored the last good one
+    std::cerr << "etuner serve: round discarded (loss " << r.loss << ")\n";
   std::lock_guard<std::mutex> lock(view_mu_);
   view_.last_loss = r.loss;
   view_.frozen_blocks = r.frozen_prefix;

@@ -92,6 +92,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--device", flags->o.device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--cache-mb", flags->o.cache_mb, "frozen-prefix activation cache budget (MB)")
       ->capture_default_str();
+  cmd->add_flag("--save-models", flags->o.save_models,
+                "write each policy's last version to OUT/models/<policy>.pt");
   cmd->add_option("--set", flags->overrides,
                   "JSON merged into the spec, e.g. '{\"train\":{\"lr\":0.001}}'");
   cmd->add_option(
