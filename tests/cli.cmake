@@ -1,4 +1,5 @@
-# The CLI's contract: errors are a message and exit code 2; help works.
+# The CLI's contract: errors are a message and exit code 2 (usage, data) or 3 (device);
+# help works.
 function(etuner_cli_test name expected_rc)
   add_test(NAME cli.${name}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/expect_rc.sh ${expected_rc} $<TARGET_FILE:etuner> ${ARGN})
@@ -15,4 +16,6 @@ etuner_cli_test(unknown_params_component 2 bench --stream ${PROJECT_SOURCE_DIR}/
 etuner_cli_test(unknown_params_field 2 bench --stream ${PROJECT_SOURCE_DIR}/bench/streams/fmnist-ni.json --policies etuner --params [=[{"lazytune":{"max_merg":8}}]=])
 etuner_cli_test(missing_data 2 bench --stream ${PROJECT_SOURCE_DIR}/bench/streams/fmnist-ni.json --data /nonexistent/fmnist --policies never)
 etuner_cli_test(meters 0 meters)
+# Assumes no visible CUDA device (CI has none); with one, --device cuda is valid.
+etuner_cli_test(device_unavailable 3 bench --stream ${PROJECT_SOURCE_DIR}/bench/streams/fmnist-ni.json --policies never --device cuda --out ${CMAKE_CURRENT_BINARY_DIR}/cli-device)
 etuner_cli_test(bad_seeds 2 bench --stream ${PROJECT_SOURCE_DIR}/bench/streams/fmnist-ni.json --seeds 1,x)

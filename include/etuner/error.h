@@ -2,9 +2,10 @@
 //
 //   throw etuner::ConfigError("stream.train.lr: must be > 0");
 //
-// The CLI maps every etuner::Error to exit code 2 in one place (tools/etuner/main.cpp);
-// anything else is a bug and exits 1. Expected outcomes (a scheduler that declines) are
-// values, never exceptions.
+// The CLI maps errors to exit codes in one place (tools/etuner/main.cpp, `exit_code`): 2 for
+// what the caller's input can fix (config, io, model), 3 for a device that is unavailable, and
+// 1 for anything else (a bug). Expected outcomes (a scheduler that declines) are values, never
+// exceptions.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -44,5 +45,11 @@ class DeviceError : public Error {
   using Error::Error;
   const char* kind() const noexcept override { return "device"; }
 };
+
+// The CLI's exit code for an error (README, "Exit codes"): 2 for usage and data (flags, spec,
+// files, model: the caller can fix them), 3 for an unavailable device (retry elsewhere).
+inline int exit_code(const Error& e) noexcept {
+  return dynamic_cast<const DeviceError*>(&e) ? 3 : 2;
+}
 
 }  // namespace etuner

@@ -41,7 +41,7 @@ Prediction Runtime::Impl::predict(const torch::Tensor& images) {
   p.confidence = conf.empty() ? torch::empty({0}) : torch::cat(conf);
   p.version = publisher_.version();
   p.lag_samples = pending_.seen() - publisher_.deployed_consumed();
-  signals_.count_requests(images.size(0));
+  signals_.on_answered(p);
   return p;
 }
 

@@ -8,6 +8,7 @@
 
 #include "etuner/model.h"
 #include "etuner/policy.h"
+#include "etuner/runtime_records.h"
 #include "runtime/drift_monitor.h"
 #include "runtime/ledger.h"
 
@@ -30,7 +31,11 @@ class Signals {
   // Class ids never seen before: a label scan, no forward pass.
   void note_classes(const torch::Tensor& y);
   void observe_requests(const torch::Tensor& x) { monitor_.observe(x); }
-  void count_requests(int64_t n) { requests_since_round_ += static_cast<int>(n); }
+  // Every answer the runtime gave (a whole predict call): a signal read from answers, such as
+  // their confidence, is measured here without touching the runtime.
+  void on_answered(const Prediction& p) {
+    requests_since_round_ += static_cast<int>(p.labels.size(0));
+  }
   // At the end of every request gap: true if the scenario changed.
   bool detect_change();
 

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   } catch (const etuner::Error& e) {
     spdlog::error("etuner: {}", e.what());
-    return 2;
+    return etuner::exit_code(e);
   } catch (const std::exception& e) {
     spdlog::error("etuner: internal error: {}", e.what());
     return 1;
