@@ -5,7 +5,7 @@ STREAM ?= bench/streams/fmnist-ni.json
 DEMO_OUT ?= out/demo
 PREFIX ?= /usr/local
 
-.PHONY: all setup build demo test install bench-all download-cifar clean
+.PHONY: all setup build demo test sanitize tsan install bench-all download-cifar clean
 
 all: build
 
@@ -25,6 +25,36 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Sanitizer builds, each in its own build folder, at -O1 without debug info (build time;
+# docs/notebook/2026-12-05-sanitizers.md). The options are exported to the build too, because
+# gtest_discover_tests runs each test binary once while building. A report fails the test;
+# the only suppressions are in sanitizers/*.supp, each with its reason.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+SAN_DIR := $(CURDIR)/sanitizers
+SAN_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+  LSAN_OPTIONS=suppressions=$(SAN_DIR)/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(SAN_DIR)/ubsan.supp
+# LibTorch's intra-op threads are OpenMP (libgomp), which TSan cannot see into: its barriers
+# look like races in every tensor op. One OpenMP thread keeps torch's work on the calling
+# thread, so TSan checks our threads (trainer, HTTP pool, store) and not libgomp.
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(SAN_DIR)/tsan.supp \
+  OMP_NUM_THREADS=1
+# The tests `make tsan` runs: every serve test (API, store, parse, crash, CLI) and the runtime's.
+TSAN_TARGETS = etuner test_serve test_serve_crash test_runtime
+TSAN_TESTS = ^serve\.|^(Runtime|DriftMonitor|ReplayBuffer)\.|EveryPreset\.
+
+sanitize: setup
+	cmake -S . -B $(ASAN_BUILD) $(SAN_CMAKE) -DETUNER_SANITIZE=address,undefined > /dev/null
+	$(ASAN_ENV) cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 1200
+
+tsan: setup
+	cmake -S . -B $(TSAN_BUILD) $(SAN_CMAKE) -DETUNER_SANITIZE=thread > /dev/null
+	$(TSAN_ENV) cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TARGETS)
+	cd $(TSAN_BUILD) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 1200 -R '$(TSAN_TESTS)'
 
 # The library, its headers, the CMake package (find_package(etuner)) and the CLI under
 # $(PREFIX) (docs/library.md).

@@ -11,6 +11,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev libstb-dev zlib1g-dev
   libsqlite3-dev libcpp-httplib-dev
   clang libclang-rt-dev clang-format    # libFuzzer targets (fuzz/, optional); the format check
+  libasan8 libubsan1 liblsan0 libtsan2  # GCC 12's sanitizer runtimes: make sanitize, make tsan
   dataset-fashion-mnist                 # the embedded default data set
   python3 python3-jsonschema            # tests: outputs read back with csv and JSON Schema
 )
