@@ -303,6 +303,27 @@ TEST(Presets, ImmediateBnIsImmediateWithEtunersAdaptation) {
   EXPECT_EQ(p.adapt.bn_images, e.adapt.bn_images);
   EXPECT_DOUBLE_EQ(p.adapt.bn_alpha, e.adapt.bn_alpha);
   EXPECT_FALSE(p.needs_change_detector());
+  EXPECT_EQ(p.adapter_name, "bn");
+  EXPECT_EQ(policy::make("etuner").adapter_name, "bn");
+  EXPECT_EQ(policy::make("etuner-noadapt").adapter_name, "none");
+  EXPECT_EQ(policy::make("periodic-bn").scheduler_name, "periodic");
+  EXPECT_TRUE(policy::make("periodic-bn").adapt.bn_adapt);
+  EXPECT_FALSE(policy::make("lazytune+simfreeze").adapt.bn_adapt);
+  EXPECT_EQ(policy::make("catchup-bn").scheduler_name, "catchup");
+  EXPECT_TRUE(policy::make("catchup-bn").adapt.bn_adapt);
+}
+
+TEST(Catchup, TrainsTheWholeQueueWheneverABatchIsPending) {
+  auto s = sched::registry().make("catchup", {});
+  policy::ScheduleSignals sig;
+  EXPECT_FALSE(s->decide(sig).run);
+  sig.pending_batches = 3;
+  sig.pending_samples = 96;
+  sig.oldest_batch_samples = 32;
+  const auto d = s->decide(sig);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.take_samples, 0);  // all pending
+  EXPECT_EQ(d.drop_samples, 0);
 }
 
 TEST(Presets, ParamsReachTheirComponentAndUnknownOnesAreErrors) {
@@ -324,4 +345,10 @@ TEST(Presets, AdaptationNumbersAreParamsButTheKindStaysThePresets) {
   EXPECT_DOUBLE_EQ(bn.adapt.bn_alpha, 0.5);
   EXPECT_FALSE(policy::make("immediate", p).adapt.bn_adapt);
   EXPECT_THROW(policy::make("etuner", {{"adapt", {{"bn_adapt", true}}}}), ConfigError);
+  // An adapter's own entry works like a scheduler's; "adapt" overrides it.
+  EXPECT_EQ(policy::make("immediate-bn", {{"bn", {{"bn_chunk", 7}}}}).adapt.bn_chunk, 7);
+  EXPECT_EQ(policy::make("etuner-ssl", {{"bn", {{"bn_chunk", 7}}}}).adapt.bn_chunk,
+            policy::AdaptOptions{}.bn_chunk);  // not its adapter (bn-ssl)
+  EXPECT_THROW(policy::make("immediate-bn", {{"bn", {{"bn_chunkk", 7}}}}), ConfigError);
+  EXPECT_NO_THROW(policy::check_params({{"bn", {{"bn_chunk", 7}}}}));
 }

@@ -2,6 +2,7 @@
 // built-in baselines.
 #include <gtest/gtest.h>
 
+#include "etuner/adapt.h"
 #include "etuner/presets.h"
 #include "etuner/error.h"
 #include "etuner/freeze.h"
@@ -134,6 +135,54 @@ TEST_P(EveryFreezer, AChangeNeverGrowsThePrefix) {
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryFreezer, ::testing::ValuesIn(freeze::registry().names()));
 
+class EveryAdapter : public ::testing::TestWithParam<std::string> {};
+
+// Every factory accepts an empty object and rejects a key it does not know, naming it.
+TEST_P(EveryAdapter, UnknownParametersAreRejected) {
+  EXPECT_NO_THROW(adapt::registry().make(GetParam(), nlohmann::json::object()));
+  try {
+    (void)adapt::registry().make(GetParam(), {{"no_such_parameter", 1}});
+    ADD_FAILURE() << GetParam() << " accepted an unknown parameter";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_parameter"), std::string::npos) << e.what();
+  }
+}
+
+// Its options are ones the runtime can apply: a chunk of at least one answer, a step that
+// moves the statistics at most all the way, a confidence that is a probability.
+TEST_P(EveryAdapter, OptionsAreInRange) {
+  const auto a = adapt::registry().make(GetParam(), {});
+  EXPECT_GE(a->bn_chunk, 1);
+  EXPECT_GE(a->bn_images, 0);
+  EXPECT_GE(a->bn_alpha, 0.0);
+  EXPECT_LE(a->bn_alpha, 1.0);
+  EXPECT_GE(a->pseudo_threshold, 0.0);
+  EXPECT_LE(a->pseudo_threshold, 1.0);
+  EXPECT_FALSE(adapt::registry().find(GetParam()).help.empty());
+}
+
+// Any adapter composes with any scheduler and freezer, by name, and is what the policy gets.
+TEST_P(EveryAdapter, ComposesAsTheThirdPartOfAPolicyName) {
+  const auto p = policy::make("immediate+none+" + GetParam());
+  EXPECT_EQ(p.adapter_name, GetParam());
+  const auto a = adapt::registry().make(GetParam(), {});
+  EXPECT_EQ(p.adapt.bn_adapt, a->bn_adapt);
+  EXPECT_EQ(p.adapt.pseudo_labels, a->pseudo_labels);
+  EXPECT_EQ(p.adapt.bn_chunk, a->bn_chunk);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, EveryAdapter, ::testing::ValuesIn(adapt::registry().names()));
+
+TEST(Adapters, NoneAdaptsNothingAndBnAdaptsStatistics) {
+  EXPECT_FALSE(adapt::registry().make("none", {})->bn_adapt);
+  EXPECT_FALSE(adapt::registry().make("none", {})->pseudo_labels);
+  EXPECT_TRUE(adapt::registry().make("bn", {})->bn_adapt);
+  EXPECT_FALSE(adapt::registry().make("bn", {})->pseudo_labels);
+  EXPECT_TRUE(adapt::registry().make("bn-ssl", {})->pseudo_labels);
+  EXPECT_EQ(adapt::registry().make("bn", {{"bn_chunk", 0}})->bn_chunk, 1);
+  EXPECT_THROW(policy::make("immediate+none+nope"), ConfigError);
+}
+
 class EveryPreset : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryPreset, BuildsWithHelpAndBothPolicies) {
@@ -142,6 +191,7 @@ TEST_P(EveryPreset, BuildsWithHelpAndBothPolicies) {
   EXPECT_FALSE(p.description.empty());
   ASSERT_TRUE(p.scheduler);
   ASSERT_TRUE(p.freezer);
+  EXPECT_NO_THROW(adapt::registry().find(p.adapter_name));
   EXPECT_FALSE(policy::preset_help(GetParam()).empty());
 }
 

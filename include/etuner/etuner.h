@@ -8,6 +8,7 @@
 // Not for use inside etuner itself: modules include what they use (cmake/modules.txt).
 #pragma once
 
+#include "etuner/adapt.h"
 #include "etuner/csv.h"
 #include "etuner/data.h"
 #include "etuner/device_profile.h"

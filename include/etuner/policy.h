@@ -142,8 +142,10 @@ class Freezer {
   virtual FreezeNeeds needs() const { return {}; }
 };
 
-// Label-free adaptation from the inference stream, applied by the runtime.
-// Parameters: `--params '{"adapt": {"bn_chunk": 30}}'` (docs/algorithms.md).
+// Label-free adaptation from the inference stream: the plain value an adapter
+// (etuner/adapt.h, src/adapt/) returns, applied by the runtime's adaptation part.
+// Parameters: `--params '{"bn": {"bn_chunk": 30}}'`, or `{"adapt": {...}}` for whichever
+// adapter a policy has (docs/algorithms.md).
 struct AdaptOptions {
   bool bn_adapt = false;           // refresh BatchNorm statistics from recent requests
   bool pseudo_labels = false;      // train on confident predictions of recent requests
@@ -160,6 +162,7 @@ struct Policy {
   std::string description;
   std::string scheduler_name;
   std::string freezer_name;
+  std::string adapter_name = "none";  // src/adapt/builtin.cpp lists them
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Freezer> freezer;
   AdaptOptions adapt;

@@ -2,6 +2,7 @@
 //
 //   auto p = etuner::policy::make("immediate");            // a preset
 //   auto q = etuner::policy::make("lazytune+simfreeze");   // <scheduler>+<freezer>
+//   auto r = etuner::policy::make("periodic+none+bn");     // <scheduler>+<freezer>+<adapter>
 //
 // Presets are rows of a table (src/policy/presets.cpp); docs/algorithms.md describes them.
 #pragma once
@@ -13,12 +14,15 @@
 
 namespace etuner::policy {
 
-// A registered preset ("immediate", "never", ...) or "<scheduler>+<freezer>".
+// A registered preset ("immediate", "never", ...), "<scheduler>+<freezer>" (adapter none) or
+// "<scheduler>+<freezer>+<adapter>".
 // Throws ConfigError listing the valid names. `params` holds parameters per component, keyed
-// by scheduler or freezer name (e.g. {"lazytune": {"max_merge": 8}}): a component reads its
+// by scheduler, freezer or adapter name (e.g. {"lazytune": {"max_merge": 8}}; "adapt" holds
+// numbers for whichever adapter a policy has): a component reads its
 // own entry, so one object serves every policy of a bench run.
 Policy make(const std::string& name, const nlohmann::json& params = nlohmann::json::object());
-// Throws ConfigError unless every key of `params` names a registered scheduler or freezer, or
+// Throws ConfigError unless every key of `params` names a registered scheduler, freezer or
+// adapter, or
 // is "adapt" (AdaptOptions' numbers).
 void check_params(const nlohmann::json& params);
 std::vector<std::string> preset_names();

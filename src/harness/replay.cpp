@@ -48,6 +48,7 @@ PolicyRun replay(runtime::Runtime& rt, const stream::Timeline& tl, const Progres
   run.name = rt.policy().name;
   run.scheduler = rt.policy().scheduler_name;
   run.freezer = rt.policy().freezer_name;
+  run.adapter = rt.policy().adapter_name;
   run.description = rt.policy().description;
   // The true scenario of the event being replayed: oracle-style peers read it, records keep it.
   int scenario = -1;

@@ -22,6 +22,7 @@ struct PolicyRun {
   std::string name;
   std::string scheduler;
   std::string freezer;
+  std::string adapter;
   std::string description;
   std::vector<Answer> answers;
   std::vector<runtime::RoundRecord> rounds;

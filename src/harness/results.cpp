@@ -130,6 +130,7 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
           {"peak_rss_mb", run.peak_rss_mb},
           {"scheduler", run.scheduler},
           {"freezer", run.freezer},
+          {"adapter", run.adapter},
           {"description", run.description}};
 }
 

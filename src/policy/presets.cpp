@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "etuner/error.h"
+#include "etuner/adapt.h"
 #include "etuner/presets.h"
-#include "etuner/fields.h"
 #include "etuner/freeze.h"
 #include "etuner/sched.h"
 
@@ -16,77 +16,52 @@ struct Preset {
   std::string description;
   std::string scheduler;
   std::string freezer;
-  AdaptOptions adapt;
+  std::string adapter;
 };
-
-AdaptOptions bn() { return AdaptOptions{}.with_bn(); }
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
-      {"immediate",
-       "a full round for every arriving labeled batch (the baseline)",
-       "immediate",
-       "none",
-       {}},
-      {"never",
-       "no fine-tuning: the pretrained model serves the whole stream",
-       "never",
-       "none",
-       {}},
-      {"lazy",
-       "lazytune scheduling alone: merged, budgeted rounds; eager after a change",
-       "lazytune",
-       "none",
-       {}},
-      {"freeze",
-       "immediate rounds with similarity-guided prefix freezing",
-       "immediate",
-       "simfreeze",
-       {}},
+      {"immediate", "a full round for every arriving labeled batch (the baseline)", "immediate",
+       "none", "none"},
+      {"never", "no fine-tuning: the pretrained model serves the whole stream", "never", "none",
+       "none"},
+      {"lazy", "lazytune scheduling alone: merged, budgeted rounds; eager after a change",
+       "lazytune", "none", "none"},
+      {"freeze", "immediate rounds with similarity-guided prefix freezing", "immediate",
+       "simfreeze", "none"},
       // Why etuner adapts BatchNorm statistics: docs/algorithms.md, "BatchNorm statistics in
       // etuner".
       {"etuner",
        "lazytune + simfreeze: merged, budgeted rounds with a converged prefix frozen; "
        "BatchNorm statistics follow answered requests",
-       "lazytune", "simfreeze", bn()},
+       "lazytune", "simfreeze", "bn"},
       {"etuner-ssl", "etuner + confident pseudo-labels of answered requests merged into rounds",
-       "lazytune", "simfreeze", AdaptOptions{}.with_bn().with_pseudo_labels()},
-      {"etuner-noadapt",
-       "etuner without label-free adaptation (ablation)",
-       "lazytune",
-       "simfreeze",
-       {}},
+       "lazytune", "simfreeze", "bn-ssl"},
+      {"etuner-noadapt", "etuner without label-free adaptation (ablation)", "lazytune", "simfreeze",
+       "none"},
       {"immediate-bn",
        "immediate + BatchNorm statistics adapted from answered requests "
        "(ablation: the adaptation without etuner's scheduling and freezing)",
-       "immediate", "none", bn()},
+       "immediate", "none", "bn"},
+      {"periodic-bn", "periodic + BatchNorm statistics adapted from answered requests", "periodic",
+       "none", "bn"},
+      {"catchup-bn",
+       "a round on the whole pending queue whenever the device is free + BatchNorm statistics "
+       "adapted from answered requests",
+       "catchup", "none", "bn"},
       // Peer baselines (docs/peers.md).
-      {"periodic",
-       "peer: a round every 4 labeled batches on all pending data, every block trains",
-       "periodic",
-       "none",
-       {}},
-      {"egeria",
-       "peer: immediate rounds with Egeria-style plasticity freezing (EuroSys'23)",
-       "immediate",
-       "egeria",
-       {}},
-      {"autofreeze",
-       "peer: immediate rounds with AutoFreeze-style gradient-norm freezing",
-       "immediate",
-       "autofreeze",
-       {}},
+      {"periodic", "peer: a round every 4 labeled batches on all pending data, every block trains",
+       "periodic", "none", "none"},
+      {"egeria", "peer: immediate rounds with Egeria-style plasticity freezing (EuroSys'23)",
+       "immediate", "egeria", "none"},
+      {"autofreeze", "peer: immediate rounds with AutoFreeze-style gradient-norm freezing",
+       "immediate", "autofreeze", "none"},
       {"ekya",
        "peer: Ekya-style windows of 4 batches, a micro-profiler picks epochs x replay "
        "(NSDI'22)",
-       "ekya",
-       "none",
-       {}},
-      {"oracle",
-       "peer floor: knows the true scenario changes, trains at each, merges after",
-       "oracle",
-       "none",
-       {}},
+       "ekya", "none", "none"},
+      {"oracle", "peer floor: knows the true scenario changes, trains at each, merges after",
+       "oracle", "none", "none"},
   };
   return table;
 }
@@ -102,29 +77,28 @@ nlohmann::json entry(const nlohmann::json& params, const std::string& component)
                             : nlohmann::json::object();
 }
 
-// The preset's adaptation kind stays; its numbers may be set (`{"adapt": {...}}`).
-AdaptOptions adapt_options(AdaptOptions a, const nlohmann::json& params) {
-  if (!params.is_object() || !params.contains("adapt")) return a;
-  Fields f(params["adapt"], "adapt");
-  a.pseudo_threshold = f.get("pseudo_threshold", a.pseudo_threshold);
-  a.bn_chunk = std::max(1, f.get("bn_chunk", a.bn_chunk));
-  a.bn_images = std::max(0, f.get("bn_images", a.bn_images));
-  a.bn_alpha = std::clamp(f.get("bn_alpha", a.bn_alpha), 0.0, 1.0);
-  f.finish();
-  return a;
+// The adapter reads its own entry, and the numbers under "adapt" when it adapts at all
+// (`{"adapt": {"bn_chunk": 30}}` sets every adapting policy of a bench run; `none` ignores it).
+nlohmann::json adapter_params(const nlohmann::json& params, const std::string& adapter) {
+  auto p = entry(params, adapter);
+  if (adapter == "none" || !params.is_object() || !params.contains("adapt")) return p;
+  if (!params["adapt"].is_object()) throw ConfigError("policy params: \"adapt\" must be an object");
+  for (const auto& [k, v] : params["adapt"].items()) p[k] = v;
+  return p;
 }
 
 Policy build(const std::string& name, const std::string& description, const std::string& sched_name,
-             const std::string& freezer_name, const AdaptOptions& adapt,
+             const std::string& freezer_name, const std::string& adapter_name,
              const nlohmann::json& params) {
   Policy p;
   p.name = name;
   p.description = description;
   p.scheduler_name = sched_name;
   p.freezer_name = freezer_name;
+  p.adapter_name = adapter_name;
   p.scheduler = sched::registry().make(sched_name, entry(params, sched_name));
   p.freezer = freeze::registry().make(freezer_name, entry(params, freezer_name));
-  p.adapt = adapt_options(adapt, params);
+  p.adapt = *adapt::registry().make(adapter_name, adapter_params(params, adapter_name));
   return p;
 }
 
@@ -132,24 +106,31 @@ Policy build(const std::string& name, const std::string& description, const std:
 
 Policy make(const std::string& name, const nlohmann::json& params) {
   if (const Preset* p = find_preset(name))
-    return build(p->name, p->description, p->scheduler, p->freezer, p->adapt, params);
+    return build(p->name, p->description, p->scheduler, p->freezer, p->adapter, params);
   const auto plus = name.find('+');
   if (plus == std::string::npos) {
     std::string valid;
     for (const auto& n : preset_names()) valid += (valid.empty() ? "" : ", ") + n;
     throw ConfigError("unknown policy '" + name + "' (valid: " + valid +
-                      ", or <scheduler>+<freezer>)");
+                      ", or <scheduler>+<freezer>[+<adapter>])");
   }
-  const std::string s = name.substr(0, plus), f = name.substr(plus + 1);
-  return build(name, "scheduler " + s + " with freezer " + f, s, f, {}, params);
+  const auto plus2 = name.find('+', plus + 1);
+  const std::string s = name.substr(0, plus);
+  const std::string f =
+      name.substr(plus + 1, plus2 == std::string::npos ? plus2 : plus2 - plus - 1);
+  const std::string a = plus2 == std::string::npos ? "none" : name.substr(plus2 + 1);
+  return build(name, "scheduler " + s + " with freezer " + f + " and adapter " + a, s, f, a,
+               params);
 }
 
 void check_params(const nlohmann::json& params) {
   if (params.is_null()) return;
   if (!params.is_object())
-    throw ConfigError("policy params: expected an object keyed by scheduler or freezer name");
+    throw ConfigError(
+        "policy params: expected an object keyed by scheduler, freezer or adapter name");
   auto known = sched::registry().names();
   for (const auto& f : freeze::registry().names()) known.push_back(f);
+  for (const auto& a : adapt::registry().names()) known.push_back(a);
   known.push_back("adapt");
   for (const auto& [key, value] : params.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;

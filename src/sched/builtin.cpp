@@ -9,6 +9,8 @@ const Registry<policy::Scheduler>& registry() {
       "scheduler",
       {
           {"immediate", "a round for every arriving labeled batch", make_immediate},
+          {"catchup", "a round on the whole pending queue whenever the device is free",
+           make_catchup},
           {"never", "no fine-tuning", make_never},
           {"lazytune", "merged rounds sized by held-out gain; eager after a detected change",
            make_lazytune},

@@ -8,6 +8,7 @@
 namespace etuner::sched {
 
 std::unique_ptr<policy::Scheduler> make_immediate(const nlohmann::json& params);
+std::unique_ptr<policy::Scheduler> make_catchup(const nlohmann::json& params);
 std::unique_ptr<policy::Scheduler> make_never(const nlohmann::json& params);
 std::unique_ptr<policy::Scheduler> make_lazytune(const nlohmann::json& params);
 // Peer baselines (docs/peers.md).

@@ -120,6 +120,7 @@ void Engine::open_runtime(Task& task) {
   policy_ = {{"name", p.name},
              {"scheduler", p.scheduler_name},
              {"freezer", p.freezer_name},
+             {"adapter", p.adapter_name},
              {"bn_adaptation", p.adapt.bn_adapt},
              {"pseudo_labels", p.adapt.pseudo_labels}};
   if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);

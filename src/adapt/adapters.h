@@ -1,0 +1,14 @@
+// Factories of the built-in adapters; the table in builtin.cpp lists them by name.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "etuner/policy.h"
+
+namespace etuner::adapt {
+
+std::unique_ptr<policy::AdaptOptions> make_none(const nlohmann::json& params);
+std::unique_ptr<policy::AdaptOptions> make_bn(const nlohmann::json& params);
+std::unique_ptr<policy::AdaptOptions> make_bn_ssl(const nlohmann::json& params);
+
+}  // namespace etuner::adapt
