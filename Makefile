@@ -69,3 +69,9 @@ download-cifar:
 
 clean:
 	rm -rf $(BUILD)
+
+# Each libFuzzer target to 10^6 executions, new coverage merged into fuzz/corpus/ (not in CI;
+# docs/serve.md, "Fuzzing", records the counts).
+.PHONY: fuzz-long
+fuzz-long: build
+	fuzz/fuzz_long.sh $(BUILD)

@@ -1,5 +1,6 @@
-// libFuzzer target: image decoding of request bodies (PNG/JPEG via stb). The first byte picks
-// the model's input spec, so wrong-shape rejection and full decoding are both reached.
+// libFuzzer target: image decoding of request bodies (JPEG via libjpeg-turbo, PNG via libpng). The
+// first byte picks the model's input spec, so wrong-shape rejection and full decoding are both
+// reached.
 #include <cstddef>
 #include <cstdint>
 #include <string>

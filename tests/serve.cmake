@@ -37,7 +37,9 @@ foreach(case
     "unknown_policy|serve --model tiny --classes 10 --policies nope --data-dir /tmp/etuner-serve-cli-policy"
     "bad_port|serve --model tiny --classes 10 --port 70000 --data-dir /tmp/x"
     "public_host_without_token|serve --model tiny --classes 10 --host 0.0.0.0 --data-dir /tmp/x"
-    "missing_token_file|serve --model tiny --classes 10 --token-file /nonexistent --data-dir /tmp/x")
+    "missing_token_file|serve --model tiny --classes 10 --token-file /nonexistent --data-dir /tmp/x"
+    "bad_params|serve --model tiny --classes 10 --params {bad --data-dir /tmp/etuner-serve-cli-params"
+    "device_cuda_without_cuda|serve --model tiny --classes 10 --device cuda --data-dir /tmp/etuner-serve-cli-cuda")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 case_name)
   list(GET parts 1 case_args)

@@ -499,5 +499,113 @@ TEST(ServeApi, PublicHostNeedsATokenOrInsecure) {
   EXPECT_NO_THROW(Server{cfg});
 }
 
+TEST(ServeApi, PredictBatchAnswersEveryInstanceInOrder) {
+  Running s(serve_test::tiny_config(fixtures::temp_dir("serve-api-batch")));
+  auto c = s.client();
+  const json one = {{"tensor", std::vector<float>(144, 0.3f)}};
+  const json two = {{"image", serve_test::base64(png(1, 12, 12))}};
+  auto r =
+      c.Post("/v1/predict:batch", json{{"instances", {one, two, one}}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto preds = json::parse(r->body)["predictions"];
+  ASSERT_EQ(preds.size(), 3u);
+  // Each instance gets the answer a single predict gives it.
+  for (size_t i = 0; i < 3; ++i) {
+    const auto single =
+        json::parse(c.Post("/v1/predict", (i == 1 ? two : one).dump(), "application/json")->body);
+    EXPECT_EQ(preds[i]["label"], single["label"]) << i;
+    EXPECT_DOUBLE_EQ(preds[i]["confidence"].get<double>(), single["confidence"].get<double>());
+    EXPECT_EQ(preds[i]["model_version"], 0);
+  }
+  // A bad instance refuses the whole batch and names its index.
+  r = c.Post("/v1/predict:batch",
+             json{{"instances", {one, {{"tensor", std::vector<float>(3, 0.f)}}}}}.dump(),
+             "application/json");
+  expect_error(r, 422, "wrong_shape");
+  EXPECT_NE(r->body.find("instances[1]"), std::string::npos) << r->body;
+  expect_error(
+      c.Post("/v1/predict:batch", json{{"instances", json::array()}}.dump(), "application/json"),
+      400, "bad_request");
+  expect_error(c.Post("/v1/predict:batch", png(1, 12, 12), "image/png"), 415,
+               "unsupported_media_type");
+  expect_error(
+      c.Post("/v1/predict:batch", json{{"instances", std::vector<json>(kMaxBatch + 1, one)}}.dump(),
+             "application/json"),
+      413, "batch_too_large");
+  expect_error(c.Get("/v1/predict:batch"), 405, "method_not_allowed");
+}
+
+TEST(ServeApi, PredictBatchIsBoundedByTheBodyLimit) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-batch-limit"));
+  cfg.max_body_bytes = 4096;
+  Running s(cfg);
+  const json one = {{"tensor", std::vector<float>(144, 0.3f)}};
+  expect_error(
+      s.client().Post("/v1/predict:batch", json{{"instances", std::vector<json>(20, one)}}.dump(),
+                      "application/json"),
+      413, "body_too_large");
+}
+
+TEST(ServeApi, ReadyzOnceAVersionIsDeployedAndTheStoreWrites) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-ready"));
+  cfg.max_store_bytes = int64_t(1) << 16;
+  Running s(cfg);
+  auto c = s.client();
+  auto r = c.Get("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["ready"], true);
+  EXPECT_EQ(json::parse(r->body)["model_version"], 0);
+  // Fill the store past its size limit: samples_writable goes false, so not ready.
+  const std::string big = json{{"tensor", std::vector<float>(144, 0.5f)}, {"label", 1}}.dump();
+  for (int i = 0; i < 400; ++i) {
+    auto w = c.Post("/v1/samples", big, "application/json");
+    if (w && w->status == 507 && json::parse(w->body)["error"] != "sample_limit") break;
+  }
+  ASSERT_FALSE(s.get("/v1/status")["storage"]["samples_writable"].get<bool>());
+  r = c.Get("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_EQ(json::parse(r->body)["ready"], false);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);  // alive all the same
+}
+
+TEST(ServeApi, ReadyzNeedsTheTokenHealthzDoesNot) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-ready-token"));
+  cfg.auth_token = "t0k";
+  Running s(cfg);
+  auto c = s.client();
+  expect_error(c.Get("/readyz"), 401, "unauthorized");
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  c.set_bearer_token_auth("t0k");
+  EXPECT_EQ(c.Get("/readyz")->status, 200);
+}
+
+TEST(ServeApi, ParamsReachThePolicyAndTyposAreConfigErrors) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-params"));
+  cfg.policy = "etuner";
+  cfg.policy_params = R"({"lazytune": {"max_merge": 3}})";
+  {
+    Running s(cfg);
+    EXPECT_EQ(s.get("/v1/status")["policy"]["params"],
+              json::parse(R"({"lazytune": {"max_merge": 3}})"));
+  }
+  cfg.policy_params = R"({"lazytune": {"max_mergee": 3}})";  // a parameter no one reads
+  EXPECT_THROW(Server{cfg}, ConfigError);
+  cfg.policy_params = R"({"nosuchscheduler": {}})";
+  EXPECT_THROW(Server{cfg}, ConfigError);
+  cfg.policy_params = "{not json";
+  EXPECT_THROW(Server{cfg}, ConfigError);
+}
+
+TEST(ServeApi, DeviceCudaIsADeviceErrorAndOthersAreConfigErrors) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-device"));
+  cfg.device = "cuda";
+  EXPECT_THROW(Server{cfg}, DeviceError);
+  cfg.device = "tpu";
+  EXPECT_THROW(Server{cfg}, ConfigError);
+}
+
 }  // namespace
 }  // namespace etuner::serve

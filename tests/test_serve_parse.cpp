@@ -37,7 +37,7 @@ TEST(ServeParse, PngDecodesToChwInUnitRange) {
   EXPECT_FLOAT_EQ(px[1 * 64 + 2 * 8 + 5], hwc[(2 * 8 + 5) * 3 + 1] / 255.0f);
 }
 
-// stb (like many encoders) writes 3-component JPEGs even from gray pixels: an RGB model.
+// stb's writer (like many encoders) writes 3-component JPEGs even from gray pixels: an RGB model.
 TEST(ServeParse, JpegDecodes) {
   EXPECT_EQ(decode_image(jpeg(3, 8, 8), kRgb).size(), kRgb.pixel_count());
   EXPECT_EQ(failure([] { decode_image(jpeg(1, 12, 12), kGray); }).second, "wrong_shape");
@@ -58,11 +58,67 @@ TEST(ServeParse, MalformedAndTruncatedImagesAre400) {
   for (const auto& full : {png(3, 8, 8), jpeg(3, 8, 8)}) {
     for (size_t cut : {size_t{8}, size_t{30}, full.size() / 2, full.size() - 3}) {
       const auto r = failure([&] { decode_image(full.substr(0, cut), kRgb); });
-      // stb may still decode a JPEG missing only its tail; anything refused is a 400.
-      if (r.first != 0) {
-        EXPECT_EQ(r, std::make_pair(400, std::string("bad_image"))) << cut;
-      }
+      // libjpeg's "premature end of data" warning is an error here: every cut is a 400.
+      EXPECT_EQ(r, std::make_pair(400, std::string("bad_image"))) << cut;
     }
+  }
+}
+
+// libjpeg-turbo and libpng (docs/serve.md, "Images"): exact pixels, and every corrupt,
+// truncated or oversized image a 4xx.
+std::string encoded(const char* kind, int c, int h, int w, uint8_t value) {
+  std::string out;
+  std::vector<uint8_t> px(static_cast<size_t>(c) * h * w, value);
+  if (std::string(kind) == "png")
+    stbi_write_png_to_func(serve_test::append, &out, w, h, c, px.data(), w * c);
+  else
+    stbi_write_jpg_to_func(serve_test::append, &out, w, h, c, px.data(), 95);
+  return out;
+}
+
+TEST(ServeImages, PngPixelsAreExactAndJpegWithinOneStep) {
+  const auto p = decode_image(png(3, 8, 8), kRgb);
+  const auto hwc = serve_test::pattern(3, 8, 8);
+  for (int k = 0; k < 3; ++k)
+    for (int i = 0; i < 64; ++i) ASSERT_FLOAT_EQ(p[k * 64 + i], hwc[i * 3 + k] / 255.0f);
+  const auto j = decode_image(encoded("jpg", 3, 8, 8, 200), kRgb);  // flat: near lossless
+  for (float v : j) EXPECT_NEAR(v, 200 / 255.0f, 1.5 / 255.0f);
+  const auto g = decode_image(encoded("png", 2, 4, 4, 77), InputSpec{2, 4, 4, 3});  // gray+alpha
+  for (float v : g) EXPECT_FLOAT_EQ(v, 77 / 255.0f);
+}
+
+TEST(ServeImages, TruncatedImagesAreAlways400) {
+  for (const auto& full : {png(3, 8, 8), jpeg(3, 8, 8)})
+    for (size_t cut = 3; cut < full.size(); cut += std::max<size_t>(1, full.size() / 40))
+      EXPECT_EQ(failure([&] { decode_image(full.substr(0, cut), kRgb); }),
+                std::make_pair(400, std::string("bad_image")))
+          << "cut at " << cut << " of " << full.size();
+}
+
+TEST(ServeImages, CorruptImagesAre400) {
+  auto p = png(3, 8, 8);
+  p[p.size() - 20] ^= 0x55;  // inside IDAT (or its CRC): libpng refuses a bad critical chunk
+  EXPECT_EQ(failure([&] { decode_image(p, kRgb); }).first, 400);
+  auto j = jpeg(3, 8, 8);
+  const size_t sos = j.find("\xff\xda");
+  ASSERT_NE(sos, std::string::npos);
+  j.insert(sos + 20, "\xff\x01\xff\x01", 4);  // markers inside entropy-coded data
+  EXPECT_EQ(failure([&] { decode_image(j, kRgb); }).first, 400);
+  auto h = jpeg(3, 8, 8);
+  h[h.find("\xff\xc4") + 4] = '\x7f';  // a Huffman table class/id libjpeg refuses
+  EXPECT_EQ(failure([&] { decode_image(h, kRgb); }).first, 400);
+}
+
+TEST(ServeImages, OversizedImagesAreRefusedBeforeDecoding) {
+  for (const char* kind : {"png", "jpg"}) {
+    const auto wide = encoded(kind, 1, 1, 20000, 9);
+    EXPECT_EQ(failure([&] { decode_image(wide, kGray); }),
+              std::make_pair(400, std::string("bad_image")))
+        << kind;
+    const auto big = encoded(kind, 1, 64, 64, 9);
+    EXPECT_EQ(failure([&] { decode_image(big, kGray); }),
+              std::make_pair(422, std::string("wrong_shape")))
+        << kind;
   }
 }
 

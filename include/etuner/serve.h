@@ -32,6 +32,10 @@ struct ServeConfig {
   int height = 32;
   int width = 32;
   std::string policy = "etuner";
+  // Policy parameters per scheduler/freezer as JSON text, as `etuner bench --params`
+  // ('{"lazytune": {"max_merge": 8}}'); "" or "{}" = the preset's defaults.
+  std::string policy_params;
+  std::string device = "cpu";  // "cuda" is refused with DeviceError (serve runs on CPU)
   std::string device_profile = "cpu-2core";  // modeled joules where nothing is measured
   uint64_t seed = 1;
 

@@ -109,7 +109,7 @@ void Engine::open_runtime(Task& task) {
   auto cfg = runtime_config(cfg_, task);
   auto deployed = std::shared_ptr<model::BlockModel>(task.model->clone());
   deployed->set_training(false);
-  auto policy = policy::make(cfg_.policy);
+  auto policy = policy::make(cfg_.policy, policy_params(cfg_));  // --params reach it
   // Answers come from committed snapshots, never from the runtime's copy, so BatchNorm
   // adaptation there would cost trainer time and change no answer (docs/serve.md).
   policy.adapt.bn_adapt = false;
@@ -122,7 +122,8 @@ void Engine::open_runtime(Task& task) {
              {"freezer", p.freezer_name},
              {"adapter", p.adapter_name},
              {"bn_adaptation", p.adapt.bn_adapt},
-             {"pseudo_labels", p.adapt.pseudo_labels}};
+             {"pseudo_labels", p.adapt.pseudo_labels},
+             {"params", policy_params(cfg_)}};
   if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);
   const auto replayed = store_->recent_trained(task.train.replay_buffer);
   if (!replayed.empty()) rt_->seed_replay(stack_pixels(replayed, input_), labels_of(replayed));

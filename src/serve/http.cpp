@@ -1,5 +1,7 @@
 #include "serve/http.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <optional>
 
@@ -25,6 +27,17 @@ void write_error(httplib::Response& res, int status, const std::string& code,
 }
 
 // The one place errors become status codes (docs/serve.md lists them).
+// One log line per refused request (4xx/5xx): method, path, status, code and message.
+void log_refusal(const httplib::Request& req, const httplib::Response& res) {
+  if (res.status < 400) return;
+  const auto j = nlohmann::json::parse(res.body, nullptr, false);
+  const std::string code = j.is_object() ? j.value("error", "") : "";
+  const std::string message = j.is_object() ? j.value("message", "") : "";
+  const auto level = res.status >= 500 ? spdlog::level::err : spdlog::level::warn;
+  spdlog::log(level, "serve: refused {} {} -> {} {}: {}", req.method, req.path, res.status, code,
+              message);
+}
+
 void reply_error(httplib::Response& res, std::exception_ptr ep) {
   try {
     std::rethrow_exception(ep);
@@ -110,6 +123,11 @@ void Http::routes() {
                                   const httplib::ContentReader& body) {
     guarded("predict", req, res, &body, [this](auto& q, auto& r, auto& b) { predict(q, r, b); });
   });
+  svr_.Post("/v1/predict:batch", [this](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& body) {
+    guarded("predict_batch", req, res, &body,
+            [this](auto& q, auto& r, auto& b) { predict_batch(q, r, b); });
+  });
   svr_.Post("/v1/samples", [this](const httplib::Request& req, httplib::Response& res,
                                   const httplib::ContentReader& body) {
     guarded("samples", req, res, &body, [this](auto& q, auto& r, auto& b) { add_sample(q, r, b); });
@@ -126,14 +144,18 @@ void Http::routes() {
   svr_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     write_json(res, 200, {{"ok", true}});
   });
+  svr_.Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
+    guarded("readyz", req, res, nullptr, [this](auto&, auto& r, auto&) { ready(r); });
+  });
   svr_.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { return pre_route(req, res); });
-  svr_.set_error_handler(
-      httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
+  svr_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours already
         if (BoundedServer::deadline_passed()) res.status = 408;
         metrics_.observe("other", res.status, 0);
         write_error(res, res.status, code_for(res.status), "request refused by the HTTP layer");
+        if (!cfg_.quiet) log_refusal(req, res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
@@ -146,11 +168,10 @@ struct Route {
   const char* method;
   const char* path;
 };
-constexpr Route kRoutes[] = {{"POST", "/v1/predict"},
-                             {"POST", "/v1/samples"},
-                             {"GET", "/v1/status"},
-                             {"GET", "/metrics"},
-                             {"GET", "/healthz"}};
+constexpr Route kRoutes[] = {{"POST", "/v1/predict"}, {"POST", "/v1/predict:batch"},
+                             {"POST", "/v1/samples"}, {"GET", "/v1/status"},
+                             {"GET", "/metrics"},     {"GET", "/healthz"},
+                             {"GET", "/readyz"}};
 
 // 0 when method and path are a route (HEAD answers as GET), else 404 or 405.
 int route_status(const std::string& method, const std::string& path) {
@@ -190,6 +211,7 @@ httplib::Server::HandlerResponse Http::pre_route(const httplib::Request& req,
   }
   BoundedServer::close_after_response();
   metrics_.observe("other", res.status, 0);
+  if (!cfg_.quiet) log_refusal(req, res);
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -235,6 +257,7 @@ void Http::guarded(const std::string& route, const httplib::Request& req, httpli
   } catch (...) {
     reply_error(res, std::current_exception());
   }
+  if (!cfg_.quiet && route != "readyz") log_refusal(req, res);  // probes: status, not refusal
   metrics_.observe(route, res.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
@@ -246,6 +269,38 @@ void Http::predict(const httplib::Request& req, httplib::Response& res, const st
   const auto p = engine_.predict(in.pixels);
   write_json(res, 200,
              {{"label", p.label}, {"confidence", p.confidence}, {"model_version", p.version}});
+}
+
+// Each instance is answered by the version current when its turn comes; model_version per
+// prediction says which (a commit can land between two of them).
+void Http::predict_batch(const httplib::Request& req, httplib::Response& res,
+                         const std::string& body) {
+  const auto in = parse_predict_batch(req.get_header_value("Content-Type"), body, engine_.input());
+  json out = json::array();
+  for (const auto& x : in) {
+    const auto p = engine_.predict(x.pixels);
+    out.push_back({{"label", p.label}, {"confidence", p.confidence}, {"model_version", p.version}});
+  }
+  write_json(res, 200, {{"predictions", out}});
+}
+
+// Ready: a model version is deployed (Server::start published it), the server is not
+// stopping, and the last sample insert and the last commit succeeded.
+void Http::ready(httplib::Response& res) {
+  const auto s = engine_.status();
+  const auto& st = s["storage"];
+  std::string reason;
+  if (draining_)
+    reason = "the server is stopping";
+  else if (!st.value("samples_writable", false))
+    reason = "the sample store cannot write: " + st.value("last_error", std::string());
+  else if (!st.value("checkpoints_writable", false))
+    reason = "checkpoints cannot be committed: " + st.value("last_error", std::string());
+  if (reason.empty())
+    write_json(res, 200, {{"ready", true}, {"model_version", s["model_version"]}});
+  else
+    write_json(res, 503,
+               {{"ready", false}, {"reason", reason}, {"model_version", s["model_version"]}});
 }
 
 void Http::add_sample(const httplib::Request& req, httplib::Response& res,

@@ -29,6 +29,8 @@ class Http {
   httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
   std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader);
   void predict(const httplib::Request& req, httplib::Response& res, const std::string& body);
+  void predict_batch(const httplib::Request& req, httplib::Response& res, const std::string& body);
+  void ready(httplib::Response& res);
   void add_sample(const httplib::Request& req, httplib::Response& res, const std::string& body);
 
   Engine& engine_;

@@ -131,6 +131,39 @@ Input parse_predict(const std::string& content_type, const std::string& body,
   return {json_pixels(j, spec), std::nullopt};
 }
 
+std::vector<Input> parse_predict_batch(const std::string& content_type, const std::string& body,
+                                       const InputSpec& spec) {
+  const auto t = media_type(content_type);
+  if (t != "application/json")
+    throw RequestError(415, "unsupported_media_type",
+                       "a batch is application/json {\"instances\": [...]}");
+  const json j = parse_json(body);
+  for (const auto& item : j.items())
+    if (item.key() != "instances")
+      bad_request("unknown_field", "unknown field '" + item.key() + "' (valid: instances)");
+  if (!j.contains("instances") || !j["instances"].is_array())
+    bad_request("bad_request", "'instances' must be an array of predict objects");
+  const auto& items = j["instances"];
+  if (items.empty()) bad_request("bad_request", "'instances' is empty");
+  if (items.size() > kMaxBatch)
+    throw RequestError(413, "batch_too_large",
+                       std::to_string(items.size()) + " instances; at most " +
+                           std::to_string(kMaxBatch) + " per batch");
+  std::vector<Input> out;
+  out.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    try {
+      if (!items[i].is_object()) bad_request("bad_request", "an instance must be a JSON object");
+      check_keys(items[i], false);
+      out.push_back({json_pixels(items[i], spec), std::nullopt});
+    } catch (const RequestError& e) {
+      throw RequestError(e.status(), e.code(),
+                         "instances[" + std::to_string(i) + "]: " + std::string(e.what()));
+    }
+  }
+  return out;
+}
+
 Input parse_sample(const std::string& content_type, const std::string& body,
                    const std::string& label_param, const InputSpec& spec) {
   const auto t = media_type(content_type);

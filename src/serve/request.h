@@ -49,6 +49,14 @@ struct Input {
 Input parse_predict(const std::string& content_type, const std::string& body,
                     const InputSpec& spec);
 
+// POST /v1/predict:batch: application/json {"instances": [item, ...]}, each item an object as
+// predict's JSON body ({"image": base64} or {"tensor": [...], "shape": [...]}), 1 to
+// kMaxBatch items (the body limit bounds the bytes). Any bad item refuses the whole batch
+// with the item's index in the message.
+constexpr size_t kMaxBatch = 256;
+std::vector<Input> parse_predict_batch(const std::string& content_type, const std::string& body,
+                                       const InputSpec& spec);
+
 // POST /v1/samples: as predict plus a label, from the JSON "label" field or, for an image
 // body, the `label` query parameter (label_param; empty when absent).
 Input parse_sample(const std::string& content_type, const std::string& body,

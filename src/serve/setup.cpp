@@ -77,6 +77,18 @@ bool is_loopback(const std::string& host) {
 
 }  // namespace
 
+nlohmann::json policy_params(const ServeConfig& cfg) {
+  if (cfg.policy_params.empty()) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(cfg.policy_params, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    throw ConfigError(
+        "--params: expected a JSON object keyed by scheduler or freezer name, e.g. "
+        "'{\"lazytune\": {\"max_merge\": 8}}' (got '" +
+        cfg.policy_params + "')");
+  policy::check_params(j);
+  return j;
+}
+
 void validate(const ServeConfig& cfg) {
   require(!cfg.data_dir.empty(), "--data-dir: required (it holds the samples and checkpoints)");
   require(cfg.stream_spec.empty() != (cfg.classes == 0),
@@ -99,7 +111,15 @@ void validate(const ServeConfig& cfg) {
   require(cfg.batch_wait_s >= 0, "--batch-wait: must be >= 0");
   require(cfg.torch_threads >= 1, "--threads: must be >= 1");
   require(cfg.trainer_nice >= 0 && cfg.trainer_nice <= 19, "--trainer-nice: must be 0..19");
-  policy::make(cfg.policy);  // a typo fails here, before the data directory is touched
+  if (cfg.device == "cuda")
+    throw DeviceError(torch::cuda::is_available()
+                          ? "--device cuda: serve runs on CPU only so far (this LibTorch sees "
+                            "a CUDA device; use `etuner bench --device cuda` for GPU runs)"
+                          : "--device cuda: this LibTorch build has no CUDA device (it was "
+                            "built without CUDA, or none is visible)");
+  require(cfg.device == "cpu", "--device: must be cpu or cuda (got '" + cfg.device + "')");
+  // A typo in the policy or its parameters fails here, before the data directory is touched.
+  policy::make(cfg.policy, policy_params(cfg));
 }
 
 Task build_task(const ServeConfig& cfg) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct Task {
 
 // Throws ConfigError for inconsistent flags, ModelError/IoError for what they name.
 Task build_task(const ServeConfig& cfg);
+
+// cfg.policy_params parsed (an empty object when ""). Throws ConfigError for invalid JSON or a
+// key no scheduler or freezer reads.
+nlohmann::json policy_params(const ServeConfig& cfg);
 
 // Throws ConfigError naming the first invalid ServeConfig field.
 void validate(const ServeConfig& cfg);

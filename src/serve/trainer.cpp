@@ -12,6 +12,8 @@
 #include <cstring>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "serve/checkpoints.h"
 #include "serve/engine.h"
 
@@ -150,8 +152,12 @@ void Engine::consume(const runtime::Consumed& c) {
 }
 
 void Engine::on_round(const runtime::RoundRecord& r) {
-  if (r.discarded && !cfg_.quiet)  // loss went NaN/inf: the runtime restored the last good one
-    std::cerr << "etuner serve: round discarded (loss " << r.loss << ")\n";
+  // One line per round; a discarded one (loss NaN/inf: the runtime restored the last good
+  // model) as a warning.
+  if (!cfg_.quiet)
+    spdlog::log(r.discarded ? spdlog::level::warn : spdlog::level::info,
+                "serve: round {} loss {:.4f} frozen {} ({}){}", rt_->totals().rounds, r.loss,
+                r.frozen_prefix, r.frozen_mask, r.discarded ? " discarded" : "");
   std::lock_guard<std::mutex> lock(view_mu_);
   view_.last_loss = r.loss;
   view_.frozen_blocks = r.frozen_prefix;
@@ -168,6 +174,7 @@ void Engine::commit(const std::vector<int64_t>& ids) {
   committed_ = version;
   publish(std::move(m), version);  // only durable versions are ever seen
   prune_checkpoints(checkpoint_dir_, version);
+  if (!cfg_.quiet) spdlog::info("serve: committed version {} ({} samples)", version, ids.size());
 }
 
 // Commits what the runtime trained since the last commit, or schedules the next try: a
@@ -186,8 +193,7 @@ void Engine::try_commit() {
     retry_at_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(backoff_s_));
     if (!cfg_.quiet)
-      std::cerr << "etuner serve: commit failed (retry in " << backoff_s_ << " s): " << e.what()
-                << "\n";
+      spdlog::error("serve: commit failed (retry in {} s): {}", backoff_s_, e.what());
     std::lock_guard<std::mutex> lock(view_mu_);
     view_.checkpoints_writable = false;
     ++view_.commit_failures;

@@ -103,6 +103,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--input", f->input, "input shape CxHxW with --classes")->capture_default_str();
   cmd->add_option("--policies", c.policy, "the policy (one preset or <scheduler>+<freezer>)")
       ->capture_default_str();
+  cmd->add_option("--params", c.policy_params,
+                  "policy parameters per scheduler/freezer as in bench, e.g. "
+                  "'{\"lazytune\":{\"max_merge\":8}}'");
+  cmd->add_option("--device", c.device, "cpu (cuda: refused, serve runs on CPU)")
+      ->capture_default_str();
   cmd->add_option("--data-dir", c.data_dir, "directory for samples.db and checkpoints/ (required)")
       ->required();
   cmd->add_option("--host", c.host, "address to listen on")->capture_default_str();
