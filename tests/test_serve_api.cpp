@@ -14,6 +14,7 @@
 #include "etuner/error.h"
 #include "etuner/serve.h"
 #include "serve/checkpoints.h"
+#include "serve/request.h"
 #include "serve_fixtures.h"
 
 namespace etuner::serve {

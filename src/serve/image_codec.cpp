@@ -66,19 +66,24 @@ uint64_t png_raw_bytes(const std::string& b, size_t p) {
 
 // Every chunk must fit in the body, and the IDAT total may not exceed twice the image's raw
 // size (deflate never expands real data that much): the inflate work stays proportional to
-// the image, whatever the decoder does with excess data.
+// the image, whatever the decoder does with excess data. A PNG without its IEND chunk was
+// cut short: libpng's simplified reader stops after the last IDAT and would accept it.
 bool png_chunks_safe(const std::string& b) {
   uint64_t raw = 0, idat = 0;
+  bool ended = false;
   for (size_t p = 8; p + 8 <= b.size();) {
     const uint64_t len = be32(b, p);
-    if (len > b.size() - p - 8) return false;
+    if (b.size() - p < 12 || len > b.size() - p - 12) return false;  // length, type, data, CRC
     const std::string type = b.substr(p + 4, 4);
     if (type == "IHDR" && len >= 13) raw = png_raw_bytes(b, p + 8);
     if (type == "IDAT") idat += len;
-    if (type == "IEND") break;
+    if (type == "IEND") {
+      ended = true;
+      break;
+    }
     p += 12 + len;
   }
-  return idat <= 2 * raw + 4096;
+  return ended && idat <= 2 * raw + 4096;
 }
 
 // libpng's simplified API: errors are a return code and image.message.
