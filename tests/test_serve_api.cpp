@@ -335,6 +335,33 @@ TEST(ServeApi, FullStoreAnswers507AndStoresExactlyWhatWasAcknowledged) {
   EXPECT_EQ(c.Post("/v1/predict", png(1, 12, 12), "image/png")->status, 200);
 }
 
+// --max-queue-samples bounds the trainer's queue while samples arrive faster than it takes
+// them, and a restart streams the untrained backlog from SQLite instead of loading it whole.
+TEST(ServeApi, QueueIsBoundedAndRestartStreamsTheBacklog) {
+  auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-queue"));
+  cfg.max_queue_samples = 8;
+  cfg.batch_wait_s = 30;  // nothing leaves the queue until a full batch is there
+  cfg.policy = "never";   // phase 1 trains nothing: all 40 stay untrained in the store
+  {
+    Running s(cfg);
+    auto c = s.client();
+    for (int i = 0; i < 40; ++i)
+      ASSERT_EQ(c.Post("/v1/samples", tensor_sample(0.01f * i, i % 10), "application/json")->status,
+                202);
+    const auto st = s.get("/v1/status");
+    EXPECT_EQ(st["samples_stored"], 40);
+    EXPECT_LE(st["samples_queued_peak"].get<int>(), 8);
+  }
+  cfg.policy = "immediate";
+  Running s(cfg);
+  const auto st = s.wait_for([](const json& j) {
+    return j["model_version"].get<int>() >= 1 && j["samples_pending"].get<int>() == 0;
+  });
+  EXPECT_EQ(st["samples_stored"], 40);
+  EXPECT_GE(st["samples_queued_peak"].get<int>(), 1);
+  EXPECT_LE(st["samples_queued_peak"].get<int>(), 8);  // never the whole backlog at once
+}
+
 TEST(ServeApi, SampleLimitAnswers507) {
   auto cfg = serve_test::tiny_config(fixtures::temp_dir("serve-api-limit"));
   cfg.max_stored_samples = 3;

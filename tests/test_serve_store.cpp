@@ -33,6 +33,11 @@ TEST(ServeStore, SamplesSurviveReopenAndCommitsMarkThem) {
   EXPECT_EQ(left[0].id, ids[3]);
   EXPECT_EQ(left[0].label, 3);
   EXPECT_FLOAT_EQ(left[1].pixels[3], 2.0f);
+  const auto chunk = s.untrained_after(ids[3], 5);  // the backlog, in chunks
+  ASSERT_EQ(chunk.size(), 1u);
+  EXPECT_EQ(chunk[0].id, ids[4]);
+  EXPECT_EQ(s.untrained_after(0, 1).size(), 1u);
+  EXPECT_EQ(s.untrained_after(0, 1)[0].id, ids[3]);
   const auto trained = s.recent_trained(10);
   ASSERT_EQ(trained.size(), 2u);
   EXPECT_EQ(trained[0].id, ids[1]);  // newest first

@@ -53,12 +53,13 @@ struct ServeConfig {
   double request_timeout_s = 10;        // whole request (headers and body); then it is dropped
   int64_t max_stored_samples = 100000;  // then /v1/samples answers 507
   int64_t max_store_bytes = int64_t(1) << 30;  // samples.db size; then 507
-  std::string auth_token;     // non-empty: every route but /healthz needs "Bearer <token>"
-  bool insecure = false;      // allow a non-loopback host without a token
-  int batch_samples = 32;     // samples handed to the runtime as one labeled batch
-  double batch_wait_s = 1.0;  // ... or fewer, once the oldest has waited this long
-  bool quiet = false;         // no log lines on stderr
-  int test_delay_ms = 0;      // tests only: each predict holds its slot this long
+  std::string auth_token;            // non-empty: every route but /healthz needs "Bearer <token>"
+  bool insecure = false;             // allow a non-loopback host without a token
+  int batch_samples = 32;            // samples handed to the runtime as one labeled batch
+  int64_t max_queue_samples = 4096;  // untrained samples held in memory; the rest stay in SQLite
+  double batch_wait_s = 1.0;         // ... or fewer, once the oldest has waited this long
+  bool quiet = false;                // no log lines on stderr
+  int test_delay_ms = 0;             // tests only: each predict holds its slot this long
 };
 
 class Server {

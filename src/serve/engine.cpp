@@ -1,5 +1,6 @@
 #include "serve/engine.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 
 #include <cstring>
@@ -127,8 +128,7 @@ void Engine::open_runtime(Task& task) {
   if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);
   const auto replayed = store_->recent_trained(task.train.replay_buffer);
   if (!replayed.empty()) rt_->seed_replay(stack_pixels(replayed, input_), labels_of(replayed));
-  for (auto& s : store_->untrained())  // acknowledged but never committed: train on them again
-    queue_.push_back({s.id, std::move(s.pixels), s.label, std::chrono::steady_clock::now()});
+  spilled_ = true;  // acknowledged but never committed: the trainer streams them back in chunks
   publish(std::move(deployed), committed_);
   update_view();
 }
@@ -174,6 +174,9 @@ void Engine::mirror(const torch::Tensor& x) {
 
 int64_t Engine::add_sample(std::vector<float> pixels, int64_t label) {
   int64_t id = 0;
+  // Held from the insert to the queue: ids reach the queue in order, so the backlog in the
+  // store is exactly the untrained ids above queued_upto_ (refill()).
+  std::lock_guard<std::mutex> feed(feed_mu_);
   try {
     id = store_->add(pixels, label);  // durable before anyone hears of it
     samples_writable_ = true;
@@ -188,7 +191,13 @@ int64_t Engine::add_sample(std::vector<float> pixels, int64_t label) {
   ++untrained_;
   {
     std::lock_guard<std::mutex> lock(q_mu_);
-    queue_.push_back({id, std::move(pixels), label, std::chrono::steady_clock::now()});
+    if (!spilled_ && static_cast<int64_t>(queue_.size()) < cfg_.max_queue_samples) {
+      queue_.push_back({id, std::move(pixels), label, std::chrono::steady_clock::now()});
+      queued_upto_ = id;
+      queue_peak_ = std::max(queue_peak_, queue_.size());
+    } else {
+      spilled_ = true;  // stored and acknowledged; the trainer reads it back later
+    }
   }
   q_cv_.notify_one();
   return id;
@@ -200,15 +209,17 @@ nlohmann::json Engine::status() const {
     std::lock_guard<std::mutex> lock(view_mu_);
     v = view_;
   }
-  size_t queued;
+  size_t queued, peak;
   {
     std::lock_guard<std::mutex> lock(q_mu_);
     queued = queue_.size();
+    peak = queue_peak_;
   }
   return {{"model_version", version()},
           {"samples_stored", stored_.load()},
           {"samples_pending", untrained_.load()},
           {"samples_queued", queued},
+          {"samples_queued_peak", peak},
           {"rounds_run", v.rounds},
           {"rounds_discarded", v.discarded},
           {"frozen_blocks", v.frozen_blocks},

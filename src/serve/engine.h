@@ -86,6 +86,7 @@ class Engine {
 
   // Trainer thread (trainer.cpp).
   void trainer_loop();
+  void refill();  // tops the queue up from the store's backlog, one bounded chunk
   bool batch_ready(std::chrono::steady_clock::time_point now) const;
   void step(std::vector<std::vector<Queued>> batches, std::vector<torch::Tensor> mirrored);
   void feed(std::vector<Queued>& batch);
@@ -110,9 +111,14 @@ class Engine {
   mutable std::mutex snap_mu_;
   std::shared_ptr<const Snapshot> snap_;
 
-  mutable std::mutex q_mu_;  // queue_, mirrored_, stop_
+  // Taken before q_mu_: an insert and its place in the queue, or a refill from the store.
+  std::mutex feed_mu_;
+  mutable std::mutex q_mu_;  // queue_, mirrored_, stop_, spilled_, queued_upto_
   std::condition_variable q_cv_;
-  std::deque<Queued> queue_;
+  std::deque<Queued> queue_;  // at most cfg_.max_queue_samples
+  bool spilled_ = false;      // untrained samples above queued_upto_ wait in the store
+  int64_t queued_upto_ = 0;   // the largest store id ever queued
+  size_t queue_peak_ = 0;     // the longest the queue has been (status: samples_queued_peak)
   std::vector<torch::Tensor> mirrored_;  // answered inputs for the runtime's drift monitor
   bool stop_ = false;
   std::thread trainer_;

@@ -100,10 +100,11 @@ int64_t SampleStore::add(const std::vector<float>& pixels, int64_t label) {
   return sqlite3_last_insert_rowid(db_.get());
 }
 
-std::vector<StoredSample> SampleStore::select(const std::string& sql, int limit) {
+std::vector<StoredSample> SampleStore::select(const std::string& sql, std::vector<int64_t> binds) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = prepare(db_.get(), sql);
-  sqlite3_bind_int(s.get(), 1, limit);
+  for (size_t i = 0; i < binds.size(); ++i)
+    sqlite3_bind_int64(s.get(), static_cast<int>(i + 1), binds[i]);
   std::vector<StoredSample> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read_row(s.get()));
@@ -113,12 +114,19 @@ std::vector<StoredSample> SampleStore::select(const std::string& sql, int limit)
 
 std::vector<StoredSample> SampleStore::untrained() {
   return select(
-      "SELECT id, label, pixels FROM samples WHERE trained_in IS NULL ORDER BY id LIMIT ?", -1);
+      "SELECT id, label, pixels FROM samples WHERE trained_in IS NULL ORDER BY id LIMIT ?", {-1});
+}
+
+std::vector<StoredSample> SampleStore::untrained_after(int64_t after, int64_t limit) {
+  return select(
+      "SELECT id, label, pixels FROM samples WHERE trained_in IS NULL AND id > ? ORDER BY id "
+      "LIMIT ?",
+      {after, limit});
 }
 
 std::vector<StoredSample> SampleStore::recent_trained(int n) {
   return select(
-      "SELECT id, label, pixels FROM samples WHERE trained_in > 0 ORDER BY id DESC LIMIT ?", n);
+      "SELECT id, label, pixels FROM samples WHERE trained_in > 0 ORDER BY id DESC LIMIT ?", {n});
 }
 
 // Callers hold mu_ inside a transaction.

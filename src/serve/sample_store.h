@@ -58,6 +58,8 @@ class SampleStore {
   int64_t add(const std::vector<float>& pixels, int64_t label);
   // Samples no committed version consumed, oldest first: a restart re-queues them.
   std::vector<StoredSample> untrained();
+  // At most `limit` of them with an id above `after`, oldest first: the backlog in chunks.
+  std::vector<StoredSample> untrained_after(int64_t after, int64_t limit);
   // Up to n most recently consumed samples (to seed the replay buffer after a restart).
   std::vector<StoredSample> recent_trained(int n);
   // The new committed version and the samples it consumed, in one transaction.
@@ -76,7 +78,7 @@ class SampleStore {
   };
   void exec(const std::string& sql);
   void mark(const std::vector<int64_t>& ids, int64_t value);
-  std::vector<StoredSample> select(const std::string& sql, int limit);
+  std::vector<StoredSample> select(const std::string& sql, std::vector<int64_t> binds);
 
   std::string path_;
   StoreLimits limits_;

@@ -108,6 +108,8 @@ void validate(const ServeConfig& cfg) {
               ": other machines could reach it; give --token-file (or --insecure to allow it "
               "without authentication)");
   require(cfg.batch_samples >= 1, "--batch-samples: must be >= 1");
+  require(cfg.max_queue_samples >= cfg.batch_samples,
+          "--max-queue-samples: must be >= --batch-samples");
   require(cfg.batch_wait_s >= 0, "--batch-wait: must be >= 0");
   require(cfg.torch_threads >= 1, "--threads: must be >= 1");
   require(cfg.trainer_nice >= 0 && cfg.trainer_nice <= 19, "--trainer-nice: must be 0..19");

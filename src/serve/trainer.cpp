@@ -68,10 +68,41 @@ bool Engine::batch_ready(Clock::time_point now) const {
          now - queue_.front().at >= std::chrono::duration<double>(cfg_.batch_wait_s);
 }
 
+// The backlog (samples past --max-queue-samples, or left untrained by the last run) comes
+// back from SQLite at most one queue's worth at a time, so memory stays bounded.
+void Engine::refill() {
+  std::lock_guard<std::mutex> feed(feed_mu_);
+  int64_t after = 0, room = 0;
+  {
+    std::lock_guard<std::mutex> lock(q_mu_);
+    if (!spilled_) return;
+    after = queued_upto_;
+    room = cfg_.max_queue_samples - static_cast<int64_t>(queue_.size());
+  }
+  if (room <= 0) return;
+  auto chunk = store_->untrained_after(after, room);
+  std::lock_guard<std::mutex> lock(q_mu_);
+  for (auto& s : chunk) {
+    queue_.push_back({s.id, std::move(s.pixels), s.label, std::chrono::steady_clock::now()});
+    queued_upto_ = s.id;
+  }
+  queue_peak_ = std::max(queue_peak_, queue_.size());
+  if (static_cast<int64_t>(chunk.size()) < room) spilled_ = false;  // the backlog is all here
+}
+
 void Engine::trainer_loop() {
   lower_priority(cfg_.trainer_nice, cfg_.trainer_idle);
   std::unique_lock<std::mutex> lock(q_mu_);
   while (!stop_) {
+    lock.unlock();
+    try {
+      refill();
+    } catch (const std::exception& e) {  // a read error: the backlog waits for the next try
+      std::lock_guard<std::mutex> v(view_mu_);
+      view_.last_error = e.what();
+    }
+    lock.lock();
+    if (stop_) break;
     q_cv_.wait_for(lock, kTick, [&] { return stop_ || batch_ready(Clock::now()); });
     if (stop_) break;  // queued samples stay untrained in the store: the restart re-queues them
     std::vector<std::vector<Queued>> batches;

@@ -136,6 +136,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--token-file", f->token_file,
                   "file whose first line is the token every route but /healthz requires");
   cmd->add_flag("--insecure", c.insecure, "allow a non-loopback --host without --token-file");
+  cmd->add_option("--max-queue-samples", c.max_queue_samples,
+                  "untrained samples held in memory; more wait in samples.db")
+      ->capture_default_str();
   cmd->add_option("--batch-samples", c.batch_samples,
                   "samples per labeled batch given to the runtime")
       ->capture_default_str();
