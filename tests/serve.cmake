@@ -38,7 +38,9 @@ foreach(case
     "bad_port|serve --model tiny --classes 10 --port 70000 --data-dir /tmp/x"
     "public_host_without_token|serve --model tiny --classes 10 --host 0.0.0.0 --data-dir /tmp/x"
     "missing_token_file|serve --model tiny --classes 10 --token-file /nonexistent --data-dir /tmp/x"
-    "bad_params|serve --model tiny --classes 10 --params {bad --data-dir /tmp/etuner-serve-cli-params")
+    "bad_params|serve --model tiny --classes 10 --params {bad --data-dir /tmp/etuner-serve-cli-params"
+    # A file that is no TorchScript archive is an error, not a zoo name, whatever its suffix.
+    "model_file_not_torchscript|serve --model ${CMAKE_CURRENT_SOURCE_DIR}/expect_rc.sh --classes 10 --data-dir /tmp/etuner-serve-cli-model")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 case_name)
   list(GET parts 1 case_args)

@@ -63,10 +63,11 @@ TEST(Bench, WritesTheResultsSchemaForEveryPolicy) {
     EXPECT_TRUE(j.contains(k)) << k;
   for (const char* p : {"immediate", "never"}) {
     const auto& s = j["policies"][p];
-    for (const char* k : {"avg_inference_accuracy", "per_scenario_accuracy", "finetune_seconds",
-                          "modeled_finetune_seconds", "finetune_energy_joules", "energy_source",
-                          "rounds", "samples_trained", "train_flops", "peak_rss_mb",
-                          "inference_energy_joules", "idle_energy_joules"})
+    for (const char* k :
+         {"avg_inference_accuracy", "per_scenario_accuracy", "finetune_seconds",
+          "modeled_finetune_seconds", "modeled_finetune_energy_joules", "finetune_energy_joules",
+          "energy_source", "rounds", "samples_trained", "train_flops", "peak_rss_mb",
+          "inference_energy_joules", "idle_energy_joules"})
       EXPECT_TRUE(s.contains(k)) << p << "." << k;
     EXPECT_EQ(s["per_scenario_accuracy"].size(), 2u);
     EXPECT_EQ(s["energy_source"], "modeled");

@@ -81,6 +81,26 @@ TEST_P(ZooTest, ShapeBlocksAndParameterCount) {
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, c.shape.num_classes}));
 }
 
+// What `eata` trains: each unit's BatchNorm weight and bias, a subset of its parameters.
+TEST_P(ZooTest, NormParametersAreTheBatchNormAffineOnes) {
+  for (int u = 0; u < m_->num_units(); ++u) {
+    const auto norm = m_->unit_norm_parameters(u);
+    EXPECT_EQ(norm.size() % 2, 0u);
+    for (const auto& p : norm) {
+      EXPECT_EQ(p.dim(), 1);
+      const auto all = m_->unit_parameters(u);
+      EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                              [&](const torch::Tensor& q) { return q.is_same(p); }));
+    }
+  }
+  if (GetParam().name == "tiny") {  // conv-BN-ReLU(8) twice, then a linear head
+    EXPECT_EQ(m_->unit_norm_parameters(0).size(), 2u);
+    EXPECT_EQ(m_->unit_norm_parameters(1).size(), 2u);
+    EXPECT_EQ(m_->unit_norm_parameters(2).size(), 0u);
+    EXPECT_EQ(count(m_->norm_parameters()), 32);
+  }
+}
+
 TEST_P(ZooTest, SplitForwardIsExact) {
   torch::NoGradGuard no_grad;
   auto full = m_->forward(x_);
@@ -339,6 +359,24 @@ TEST_F(ScriptTest, UnitsForwardAndFlattenRule) {
   EXPECT_EQ(h.sizes(), x_.sizes());
   EXPECT_TRUE(torch::equal(m->forward_range(2, 3, h), m->forward(x_)));
   EXPECT_EQ(m->forward_unit(2, h.flatten(1)).sizes(), (std::vector<int64_t>{2, 5}));
+}
+
+// A scripted BatchNorm is found by its class name; the blocks' own weights are not norms.
+TEST_F(ScriptTest, NormParametersAreFoundByTheBatchNormClassName) {
+  auto bn = script_module("BatchNorm2d");
+  bn.register_parameter("weight", torch::ones({3}), false);
+  bn.register_parameter("bias", torch::zeros({3}), false);
+  bn.define("def forward(self, x):\n    return x * self.weight.view(1, -1, 1, 1)\n");
+  auto net = scripted_model(3, 12, 5);
+  net.attr("b0").toModule().register_module("bn", bn);
+  const auto path = temp_path("script-bn.pt");
+  net.save(path);
+  auto m = load_torchscript(path);
+  std::remove(path.c_str());
+  ASSERT_EQ(m->unit_norm_parameters(0).size(), 2u);
+  EXPECT_EQ(m->unit_norm_parameters(0)[0].numel(), 3);
+  EXPECT_TRUE(m->unit_norm_parameters(1).empty());
+  EXPECT_TRUE(m->unit_norm_parameters(2).empty());
 }
 
 // A head with children pools and flattens for itself: its input is passed unchanged.

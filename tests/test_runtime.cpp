@@ -5,10 +5,12 @@
 #include <cmath>
 #include <map>
 
-#include "etuner/presets.h"
 #include "etuner/freeze.h"
+#include "etuner/presets.h"
+#include "etuner/publisher.h"
 #include "etuner/runtime.h"
 #include "runtime/drift_monitor.h"
+#include "runtime/entropy_step.h"
 #include "runtime/replay_buffer.h"
 
 using namespace etuner;
@@ -346,6 +348,29 @@ TEST(Runtime, DecisionPassesCountIntoFlopsAndModeledSeconds) {
   EXPECT_GT(imm.totals().train_flops, 0);
 }
 
+// Modeled energy: FLOPs at the profile's joules per FLOP above idle, plus idle power for the
+// modeled seconds the device is held. A round's step overheads draw idle power only, so it
+// is less than modeled seconds x training power; a decision pass (no overhead) is exactly that.
+TEST(Runtime, ModeledEnergyIsFlopsAtJoulesPerFlopPlusIdlePowerWhileHeld) {
+  const auto& p = device_profile("cpu-2core");
+  const double joules_per_flop = (p.train_power_w - p.idle_power_w) / p.train_flops_per_s;
+  auto rt = make("etuner");
+  auto [x, y] = batch(8, 1);
+  rt.add_labeled(x, y, 0.0);  // a test-then-train pass, no round yet
+  EXPECT_NEAR(rt.totals().modeled_j, rt.totals().modeled_s * p.train_power_w, 1e-15);
+  auto imm = make("immediate");
+  for (int b = 0; b < 3; ++b) {
+    auto [bx, by] = batch(8, 10 + b);
+    imm.add_labeled(bx, by, b);
+    ASSERT_TRUE(imm.advance(b).has_value());
+  }
+  const auto& t = imm.totals();
+  EXPECT_NEAR(t.modeled_j,
+              (t.train_flops + t.decision_flops) * joules_per_flop + p.idle_power_w * t.modeled_s,
+              1e-9 * t.modeled_j);
+  EXPECT_LT(t.modeled_j, 0.5 * t.modeled_s * p.train_power_w);  // tiny rounds: overhead-bound
+}
+
 // Requests may come before any labeled batch (a deployment starts serving first): their
 // adaptation steps are counted too; the model's FLOPs are profiled from the first input.
 TEST(Runtime, AdaptationBeforeAnyLabeledBatchIsCounted) {
@@ -524,3 +549,147 @@ TEST_P(EveryPreset, ConsumedIdsAreExactlyTheOldestAddedOnes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, EveryPreset, ::testing::ValuesIn(policy::preset_names()));
+
+// Serve restores a committed version and deploys each new one at once, as soon as it is
+// durable: the number continues from the restored one and the snapshot is a copy in eval mode.
+TEST(Publisher, DeployNumbersVersionsOnFromTheRestoredOneWithASnapshot) {
+  torch::manual_seed(0);
+  auto m = model::make("tiny", {1, 12, 12, 10});
+  runtime::Publisher versions(*m, 7);
+  EXPECT_EQ(versions.version(), 7);
+  const auto restored = versions.deployed();
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters()) p.add_(1.0);
+  versions.deploy(*m);
+  EXPECT_EQ(versions.version(), 8);
+  EXPECT_NE(versions.deployed().get(), m.get());
+  const auto x = torch::rand({2, 1, 12, 12});
+  EXPECT_TRUE(torch::equal(versions.deployed()->forward(x), [&] {
+    m->set_training(false);
+    return m->forward(x);
+  }()));
+  EXPECT_FALSE(torch::equal(restored->forward(x), versions.deployed()->forward(x)));
+  EXPECT_TRUE(std::isinf(versions.next_deploy_s()));  // nothing staged is left behind
+}
+
+// ---- Adapter eata: entropy steps on BatchNorm's affine parameters ----
+
+namespace {
+
+policy::AdaptOptions eata_options(double margin, double redundancy, double fisher) {
+  auto o = policy::AdaptOptions{}.with_bn().with_entropy_steps();
+  o.entropy_lr = 0.01;
+  o.entropy_margin = margin;
+  o.redundancy_margin = redundancy;
+  o.fisher_weight = fisher;
+  return o;
+}
+
+double mean_entropy(model::BlockModel& m, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const auto logits = m.forward(x);
+  return (-(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1))
+      .mean()
+      .item<double>();
+}
+
+std::vector<torch::Tensor> copies(const std::vector<torch::Tensor>& ts) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : ts) out.push_back(t.detach().clone());
+  return out;
+}
+
+double distance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  double d = 0;
+  for (size_t k = 0; k < a.size(); ++k) d += (a[k] - b[k]).pow(2).sum().item<double>();
+  return std::sqrt(d);
+}
+
+}  // namespace
+
+TEST(EntropyStep, StepsLowerTheEntropyAndMoveOnlyTheNormParameters) {
+  torch::manual_seed(0);
+  auto m = model::make("tiny", {1, 12, 12, 10});
+  m->set_training(false);
+  const auto x = batch(16, 3).first;
+  const auto before_all = copies(m->parameters()), before_norm = copies(m->norm_parameters());
+  runtime::EntropyStep step(eata_options(1.0, 2.0, 0.0));  // every answer counts
+  step.attach(*m);
+  const double before = mean_entropy(*m, x);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(step.step(*m, x), 16);
+  EXPECT_LT(mean_entropy(*m, x), before);
+  EXPECT_GT(distance(m->norm_parameters(), before_norm), 0);
+  // Convolutions and the head are as they were: all that moved is BatchNorm's weight and bias.
+  EXPECT_NEAR(distance(m->parameters(), before_all), distance(m->norm_parameters(), before_norm),
+              1e-6);
+}
+
+TEST(EntropyStep, NoConfidentAnswerMeansNoStep) {
+  torch::manual_seed(0);
+  auto m = model::make("tiny", {1, 12, 12, 10});
+  const auto before = copies(m->norm_parameters());
+  runtime::EntropyStep step(eata_options(0.0, 2.0, 0.0));  // no entropy is below 0
+  step.attach(*m);
+  EXPECT_EQ(step.step(*m, batch(16, 3).first), 0);
+  EXPECT_EQ(step.steps(), 0);
+  EXPECT_EQ(distance(m->norm_parameters(), before), 0);
+}
+
+// After the first step the running mean answer exists; answers like it are redundant.
+TEST(EntropyStep, AnswersLikeTheRunningMeanAreRedundant) {
+  torch::manual_seed(0);
+  auto m = model::make("tiny", {1, 12, 12, 10});
+  runtime::EntropyStep step(eata_options(1.0, 0.0, 0.0));  // |cos| < 0: all redundant
+  step.attach(*m);
+  const auto x = batch(16, 3).first;
+  EXPECT_EQ(step.step(*m, x), 16);  // no mean yet: nothing is redundant
+  EXPECT_EQ(step.step(*m, x), 0);
+}
+
+TEST(EntropyStep, TheFisherPenaltyHoldsTheParametersNearTheDeployedOnes) {
+  const auto x = batch(16, 3).first, calibration = batch(64, 4).first;
+  auto moved = [&](double fisher_weight) {
+    torch::manual_seed(0);
+    auto m = model::make("tiny", {1, 12, 12, 10});
+    const auto anchor = copies(m->norm_parameters());
+    runtime::EntropyStep step(eata_options(1.0, 2.0, fisher_weight));
+    step.estimate_fisher(*m, calibration);
+    step.attach(*m);
+    for (int i = 0; i < 10; ++i) step.step(*m, x);
+    return distance(m->norm_parameters(), anchor);
+  };
+  EXPECT_LT(moved(2000), 0.5 * moved(0.0));
+}
+
+// A step is a forward and a backward through every unit: 3 forward passes, after the
+// BatchNorm statistics' one pass.
+TEST(Runtime, EntropyStepsAreCountedAsDecisionFlops) {
+  auto x = batch(10, 3).first;
+  const double per_image =
+      model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  auto rt = make("tta", "instant", {{"eata", {{"entropy_margin", 1.0}}}});
+  rt.predict(x);  // one step of bn_chunk (10) images
+  EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 10 * per_image + 3 * 10 * per_image);
+}
+
+TEST(Runtime, TtaAnswersDependOnEarlierRequestsOnly) {
+  const nlohmann::json params = {{"eata", {{"entropy_margin", 1.0}, {"entropy_lr", 0.05}}}};
+  const int64_t n = policy::AdaptOptions{}.bn_chunk;
+  auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first;
+  auto together = make("tta", "instant", params).predict(torch::cat({a, b}));
+  EXPECT_TRUE(torch::equal(together.confidence.slice(0, 0, n),
+                           make("tta", "instant", params).predict(a).confidence));
+  // The entropy step changed later answers beyond what the statistics alone do.
+  auto bn_only = make("never+none+bn").predict(torch::cat({a, b}));
+  EXPECT_FALSE(torch::equal(together.confidence.slice(0, n), bn_only.confidence.slice(0, n)));
+}
+
+// RDumb: with a reset after every step, the next chunk is answered by the deployed weights.
+TEST(Runtime, AResetAfterEveryStepAnswersWithTheDeployedWeights) {
+  const nlohmann::json params = {{"eata", {{"entropy_margin", 1.0}, {"reset_every", 1}}}};
+  const int64_t n = policy::AdaptOptions{}.bn_chunk;
+  auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first;
+  auto rt = make("tta", "instant", params);
+  rt.predict(a);
+  EXPECT_TRUE(torch::equal(rt.predict(b).confidence, make("never").predict(b).confidence));
+}

@@ -20,6 +20,7 @@
 #include "etuner/model.h"
 #include "etuner/policy.h"
 #include "etuner/presets.h"
+#include "etuner/publisher.h"
 #include "etuner/registry.h"
 #include "etuner/report.h"
 #include "etuner/runtime.h"

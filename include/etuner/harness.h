@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "etuner/model.h"
+#include "etuner/runtime.h"
 #include "etuner/stream.h"
 
 namespace etuner::harness {
@@ -69,6 +70,18 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
 // Where pretrained_model caches the model for this spec and data.
 std::string pretrain_cache_path(const stream::StreamSpec& spec, const data::Splits& splits,
                                 const PretrainOptions& o);
+
+// The runtime settings a stream asks for: its training settings, protocol, device profile and
+// seed, and the classes its deployed model was pretrained on (CPU, default cache).
+runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, int num_classes);
+
+struct LabeledSamples {
+  torch::Tensor x, y;  // undefined when there are none
+};
+
+// The pretraining samples a device ships with, for the replay buffer: at most
+// train.replay_buffer of them; none for a recorded stream (it has no pretraining set).
+LabeledSamples pretrain_replay(const stream::StreamSpec& spec, const data::Splits& splits);
 
 // Sets LibTorch's intra-op threads: n, or all cores when n <= 0. Returns the count used.
 int set_threads(int n);

@@ -33,6 +33,9 @@ class BlockModel {
   virtual torch::Tensor forward_unit(int i, const torch::Tensor& x) = 0;
   virtual std::vector<torch::Tensor> unit_parameters(int i) = 0;
   virtual std::vector<torch::Tensor> unit_buffers(int i) = 0;
+  // The affine parameters (weight, bias) of unit i's BatchNorm layers: a subset of
+  // unit_parameters(i), what test-time adaptation trains (adapter `eata`).
+  virtual std::vector<torch::Tensor> unit_norm_parameters(int i) = 0;
   // Train/eval mode of one unit (BatchNorm statistics, dropout).
   virtual void set_unit_training(int i, bool training) = 0;
   // A deep copy (parameters and buffers) on the same device.
@@ -45,9 +48,14 @@ class BlockModel {
   torch::Tensor forward(const torch::Tensor& x) { return forward_range(0, num_units(), x); }
   torch::Tensor forward_range(int from, int to, torch::Tensor x);
   std::vector<torch::Tensor> parameters();
+  std::vector<torch::Tensor> norm_parameters();  // every unit's, in unit order
   void set_training(bool training);
   // Copies parameters and buffers from a model of the same architecture.
   void copy_from(BlockModel& other);
+
+ private:
+  using UnitTensors = std::vector<torch::Tensor> (BlockModel::*)(int);
+  std::vector<torch::Tensor> all_units(UnitTensors of);
 };
 
 // Zoo names: "resnet20", "mobilenetv2", "smallcnn", "tiny". Throws ConfigError otherwise.

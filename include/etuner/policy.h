@@ -153,7 +153,17 @@ struct AdaptOptions {
   int bn_chunk = 10;               // requests answered between two adaptation steps
   int bn_images = 0;               // newest answered inputs a step reads (0 = the whole chunk)
   double bn_alpha = 0.2;           // share of the way a step moves the statistics
+  // EATA-style test-time adaptation (adapter `eata`): per chunk of answered requests, one SGD
+  // step on the BatchNorm affine parameters minimizing the entropy of confident,
+  // non-redundant answers, with a Fisher penalty anchored at the deployed version.
+  bool entropy_steps = false;
+  double entropy_lr = 0.001;
+  double entropy_margin = 0.4;     // x ln(classes): answers with more entropy are left out
+  double redundancy_margin = 0.4;  // |cos| to the running mean answer at or above: redundant
+  double fisher_weight = 2000;     // 0: no anti-forgetting term
+  int reset_every = 0;             // steps between resets to the deployed weights (0: never)
   AdaptOptions& with_bn(bool v = true) { return bn_adapt = v, *this; }
+  AdaptOptions& with_entropy_steps(bool v = true) { return entropy_steps = v, *this; }
   AdaptOptions& with_pseudo_labels(bool v = true) { return pseudo_labels = v, *this; }
 };
 

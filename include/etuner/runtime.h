@@ -72,6 +72,9 @@ class Runtime {
   int version() const;
   // The deployed version's model, immutable once published (serve clones it per version).
   std::shared_ptr<const model::BlockModel> deployed() const;
+  // What answers requests now: the deployed version, or its copy that the policy's adapter
+  // keeps following the answered requests (serve commits this one).
+  std::shared_ptr<const model::BlockModel> answering() const;
   // When a trained version is due to be deployed (infinity if none is waiting).
   double next_deploy_s() const;
   const Totals& totals() const;

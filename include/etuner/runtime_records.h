@@ -46,6 +46,10 @@ struct Totals {
   double decision_s = 0;  // signals and policy decisions, measured
   // Modeled device seconds of fine-tuning: rounds, profiling trials and decision passes.
   double modeled_s = 0;
+  // Modeled joules of the same work: its FLOPs x the profile's joules per FLOP above idle,
+  // plus the profile's idle power x modeled_s (the device is held that long). Not
+  // modeled_s x one power: dispatch-bound work costs less per second than FLOP-bound work.
+  double modeled_j = 0;
   double finetune_j = 0;
   double inference_j = 0;
   double inference_s = 0;
@@ -53,6 +57,7 @@ struct Totals {
   int drifts = 0;              // scenario changes detected (labels or requests)
   double similarity_s = 0;     // CKA probes inside rounds (already in finetune_s)
   double adapt_s = 0;          // BatchNorm adaptation and pseudo-labels (already in decision_s)
+  int adapt_steps = 0;         // adaptation steps, one per chunk of answered requests
   int64_t pseudo_labeled = 0;  // pseudo-labeled samples trained on
   int64_t samples_trained = 0;
   int64_t cache_hits = 0;  // sample passes served from the frozen-prefix cache

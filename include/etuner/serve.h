@@ -35,7 +35,7 @@ struct ServeConfig {
   // Policy parameters per scheduler/freezer as JSON text, as `etuner bench --params`
   // ('{"lazytune": {"max_merge": 8}}'); "" or "{}" = the preset's defaults.
   std::string policy_params;
-  std::string device = "cpu";  // "cuda" is refused with DeviceError (serve runs on CPU)
+  std::string device = "cpu";  // or "cuda" (DeviceError when LibTorch sees no CUDA device)
   std::string device_profile = "cpu-2core";  // modeled joules where nothing is measured
   uint64_t seed = 1;
 
@@ -58,8 +58,11 @@ struct ServeConfig {
   int batch_samples = 32;            // samples handed to the runtime as one labeled batch
   int64_t max_queue_samples = 4096;  // untrained samples held in memory; the rest stay in SQLite
   double batch_wait_s = 1.0;         // ... or fewer, once the oldest has waited this long
-  bool quiet = false;                // no log lines on stderr
-  int test_delay_ms = 0;             // tests only: each predict holds its slot this long
+  // A copy adapted to the answered requests (the policy's adapter) is committed as a new
+  // version with every round, and at most this often between rounds (0: with rounds only).
+  double adapt_publish_s = 10.0;
+  bool quiet = false;     // no log lines on stderr
+  int test_delay_ms = 0;  // tests only: each predict holds its slot this long
 };
 
 class Server {

@@ -128,6 +128,9 @@ uint64_t pretrain_seed(const StreamSpec& spec);
 // The pretraining samples: indices into splits.train (seeded, from pretrain.classes).
 std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Dataset& train);
 
+// The classes the deployed model was pretrained on: pretrain.classes, or all of them.
+std::vector<int> pretrain_classes(const StreamSpec& spec, int num_classes);
+
 Timeline build_timeline(const StreamSpec& spec, const data::Splits& splits);
 
 // The data set of a generated stream, at the size spec.input asks for (resized or

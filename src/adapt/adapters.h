@@ -10,5 +10,6 @@ namespace etuner::adapt {
 std::unique_ptr<policy::AdaptOptions> make_none(const nlohmann::json& params);
 std::unique_ptr<policy::AdaptOptions> make_bn(const nlohmann::json& params);
 std::unique_ptr<policy::AdaptOptions> make_bn_ssl(const nlohmann::json& params);
+std::unique_ptr<policy::AdaptOptions> make_eata(const nlohmann::json& params);
 
 }  // namespace etuner::adapt

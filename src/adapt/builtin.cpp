@@ -13,6 +13,10 @@ const Registry<policy::AdaptOptions>& registry() {
            make_bn},
           {"bn-ssl", "bn + confident answers kept as pseudo-labels for the next round",
            make_bn_ssl},
+          {"eata",
+           "bn + EATA-style entropy steps on BatchNorm's affine parameters (confident, "
+           "non-redundant answers; Fisher penalty; optional resets)",
+           make_eata},
       });
   return r;
 }

@@ -25,25 +25,13 @@ torch::Device pick_device(const std::string& name) {
   throw ConfigError("--device: must be cpu or cuda (got '" + name + "')");
 }
 
-std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classes) {
-  if (!spec.pretrain.classes.empty()) return spec.pretrain.classes;
-  std::vector<int> all(num_classes);
-  for (int c = 0; c < num_classes; ++c) all[c] = c;
-  return all;
-}
-
 // No checkpoint_dir: nothing resumes a bench, so it writes no checkpoints (serve keeps
 // durable, versioned ones of its own).
-runtime::RuntimeConfig runtime_config(const stream::StreamSpec& spec, const BenchOptions& o,
-                                      int num_classes) {
-  runtime::RuntimeConfig c;
-  c.train = spec.train;
-  c.protocol = spec.protocol.mode;
-  c.profile = device_profile(spec.protocol.device);
+runtime::RuntimeConfig bench_runtime_config(const stream::StreamSpec& spec, const BenchOptions& o,
+                                            int num_classes) {
+  auto c = runtime_config(spec, num_classes);
   c.device = pick_device(o.device);
-  c.seed = spec.seed;
   c.cache_mb = o.cache_mb;
-  c.known_classes = pretrain_classes(spec, num_classes);
   return c;
 }
 
@@ -53,16 +41,6 @@ Progress progress_printer(const std::string& policy, bool quiet) {
   return [reporter](size_t done, size_t total) {
     if (done % 50 == 0 || done == total) reporter->update(done, total);
   };
-}
-
-// A recorded stream has no pretraining samples: its replay buffer starts empty.
-void seed_replay(runtime::Runtime& rt, const stream::StreamSpec& spec, const data::Splits& splits) {
-  if (splits.train.size() == 0) return;
-  auto rows = stream::pretrain_indices(spec, splits.train);
-  rows.resize(std::min<size_t>(rows.size(), spec.train.replay_buffer));
-  auto idx = torch::tensor(rows, torch::kLong);
-  rt.seed_replay(data::to_float(splits.train.images.index_select(0, idx)),
-                 splits.train.labels.index_select(0, idx));
 }
 
 bool is_manifest(const stream::StreamSpec& spec) { return spec.data.source == "manifest"; }
@@ -130,16 +108,17 @@ nlohmann::json run_bench(const BenchOptions& o) {
     tl = stream::build_timeline(spec, splits);
   }
   const auto base = deployed_model(spec, splits, tl, o);
+  const auto replayed = pretrain_replay(spec, splits);
   std::filesystem::create_directories(o.out_dir);
 
   std::vector<PolicyRun> runs;
   nlohmann::json policies = nlohmann::json::object();
   std::string source;
   for (const auto& name : o.policies) {
-    auto cfg = runtime_config(spec, o, tl.num_classes);
+    auto cfg = bench_runtime_config(spec, o, tl.num_classes);
     runtime::Runtime rt(base->clone(), policy::make(name, o.policy_params), cfg,
                         meter::detect(cfg.profile));
-    seed_replay(rt, spec, splits);
+    if (replayed.x.defined()) rt.seed_replay(replayed.x, replayed.y);
     torch::manual_seed(spec.seed);
     runs.push_back(replay(rt, tl, progress_printer(name, o.quiet)));
     source = rt.energy_source();

@@ -111,6 +111,7 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
           {"mean_lag_samples", mean_lag_samples(run)},
           {"finetune_seconds", t.finetune_s},
           {"modeled_finetune_seconds", t.modeled_s},
+          {"modeled_finetune_energy_joules", t.modeled_j},
           {"finetune_energy_joules", t.finetune_j},
           {"energy_source", energy_source},
           {"inference_energy_joules", t.inference_j},

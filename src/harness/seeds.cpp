@@ -18,7 +18,8 @@ namespace {
 
 // The costs compared as ratios to the baseline's.
 constexpr const char* kRatioFields[] = {"finetune_seconds", "finetune_energy_joules",
-                                        "modeled_finetune_seconds", "train_flops"};
+                                        "modeled_finetune_seconds",
+                                        "modeled_finetune_energy_joules", "train_flops"};
 
 void check_seeds(const std::vector<int>& seeds) {
   if (seeds.empty()) throw ConfigError("--seeds: at least one seed");

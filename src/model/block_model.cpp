@@ -65,13 +65,22 @@ torch::Tensor BlockModel::forward_range(int from, int to, torch::Tensor x) {
   return x;
 }
 
-std::vector<torch::Tensor> BlockModel::parameters() {
+// Every unit's tensors of one kind, in unit order.
+std::vector<torch::Tensor> BlockModel::all_units(UnitTensors of) {
   std::vector<torch::Tensor> all;
   for (int i = 0; i < num_units(); ++i) {
-    auto p = unit_parameters(i);
-    all.insert(all.end(), p.begin(), p.end());
+    auto t = (this->*of)(i);
+    all.insert(all.end(), t.begin(), t.end());
   }
   return all;
+}
+
+std::vector<torch::Tensor> BlockModel::parameters() {
+  return all_units(&BlockModel::unit_parameters);
+}
+
+std::vector<torch::Tensor> BlockModel::norm_parameters() {
+  return all_units(&BlockModel::unit_norm_parameters);
 }
 
 void BlockModel::set_training(bool training) {

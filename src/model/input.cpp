@@ -43,6 +43,9 @@ class NormalizedModel final : public BlockModel {
   }
   std::vector<torch::Tensor> unit_parameters(int i) override { return inner_->unit_parameters(i); }
   std::vector<torch::Tensor> unit_buffers(int i) override { return inner_->unit_buffers(i); }
+  std::vector<torch::Tensor> unit_norm_parameters(int i) override {
+    return inner_->unit_norm_parameters(i);
+  }
   void set_unit_training(int i, bool training) override { inner_->set_unit_training(i, training); }
   std::unique_ptr<BlockModel> clone() const override {
     return std::make_unique<NormalizedModel>(inner_->clone(), mean_, std_);

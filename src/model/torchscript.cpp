@@ -82,6 +82,18 @@ class ScriptModel final : public BlockModel {
     return to_vector(units_[i].buffers());
   }
 
+  // BatchNorm layers by their scripted class name (torch.nn.BatchNorm1d/2d/3d).
+  std::vector<torch::Tensor> unit_norm_parameters(int i) override {
+    check_unit(*this, i, "unit_norm_parameters");
+    std::vector<torch::Tensor> out;
+    for (const auto& m : units_[i].modules()) {
+      const auto type = m.type()->name();
+      if (!type || type->name().find("BatchNorm") == std::string::npos) continue;
+      for (const auto& p : m.parameters(/*recurse=*/false)) out.push_back(p);
+    }
+    return out;
+  }
+
   void set_unit_training(int i, bool training) override {
     check_unit(*this, i, "set_unit_training");
     try {

@@ -63,6 +63,7 @@ class ZooModel final : public BlockModel {
   torch::Tensor forward_unit(int i, const torch::Tensor& x) override;
   std::vector<torch::Tensor> unit_parameters(int i) override;
   std::vector<torch::Tensor> unit_buffers(int i) override;
+  std::vector<torch::Tensor> unit_norm_parameters(int i) override;
   void set_unit_training(int i, bool training) override;
   // Also carries over per-module train/eval modes and requires_grad flags, so a clone of a
   // partly frozen model is frozen the same way.

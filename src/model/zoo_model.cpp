@@ -76,6 +76,15 @@ std::vector<torch::Tensor> ZooModel::unit_buffers(int i) {
   return units_[i]->buffers();
 }
 
+std::vector<torch::Tensor> ZooModel::unit_norm_parameters(int i) {
+  check_unit(*this, i, "unit_norm_parameters");
+  std::vector<torch::Tensor> out;
+  for (const auto& m : units_[i]->modules(/*include_self=*/false))
+    if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>())
+      for (const auto& p : m->parameters(/*recurse=*/false)) out.push_back(p);
+  return out;
+}
+
 void ZooModel::set_unit_training(int i, bool training) {
   check_unit(*this, i, "set_unit_training");
   units_[i]->train(training);

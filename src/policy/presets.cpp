@@ -49,6 +49,10 @@ const std::vector<Preset>& presets() {
        "a round on the whole pending queue whenever the device is free + BatchNorm statistics "
        "adapted from answered requests",
        "catchup", "none", "bn"},
+      {"tta",
+       "test-time adaptation alone: no fine-tuning rounds; EATA-style entropy steps on "
+       "answered requests",
+       "never", "none", "eata"},
       // Peer baselines (docs/peers.md).
       {"periodic", "peer: a round every 4 labeled batches on all pending data, every block trains",
        "periodic", "none", "none"},

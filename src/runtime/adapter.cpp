@@ -19,11 +19,32 @@ torch::Tensor keep_last(const torch::Tensor& a, const torch::Tensor& b, int64_t 
   return newest(a.defined() ? torch::cat({a, b}) : b, n);
 }
 
+void copy_all(const std::vector<torch::Tensor>& from, std::vector<torch::Tensor> to) {
+  for (size_t k = 0; k < to.size() && k < from.size(); ++k) to[k].copy_(from[k]);
+}
+
 }  // namespace
 
 Adapter::Adapter(policy::AdaptOptions options, std::shared_ptr<model::BlockModel> deployed,
                  Ledger& ledger)
-    : options_(options), ledger_(ledger), deployed_(deployed), serving_(std::move(deployed)) {}
+    : options_(options),
+      ledger_(ledger),
+      deployed_(deployed),
+      serving_(std::move(deployed)),
+      entropy_(options) {}
+
+void Adapter::calibrate(const torch::Tensor& x) {
+  if (!options_.entropy_steps) return;
+  entropy_.estimate_fisher(*deployed_, x);
+  ledger_.count_adaptation_step(x.size(0));
+}
+
+// The first adaptation step copies the deployed version: it is immutable once published.
+void Adapter::make_serving_copy() {
+  if (serving_ != deployed_) return;
+  serving_ = std::shared_ptr<model::BlockModel>(deployed_->clone());
+  if (options_.entropy_steps) entropy_.attach(*serving_);
+}
 
 int64_t Adapter::chunk(int64_t remaining) const {
   if (!active()) return remaining;
@@ -32,23 +53,35 @@ int64_t Adapter::chunk(int64_t remaining) const {
 }
 
 void Adapter::after_answer(const torch::Tensor& x, const Prediction& p, int gaps_since_change) {
-  if (options_.bn_adapt) step_batchnorm(x);
+  if (options_.bn_adapt || options_.entropy_steps) gather(x);
   if (options_.pseudo_labels && gaps_since_change >= kPseudoQuietGaps) keep_confident(x, p);
 }
 
 // A step reads `bn_chunk` answered inputs, gathered across calls: with 12 requests per gap a
 // step per call would read 10 and then 2, and 2 images' statistics are noise.
-void Adapter::step_batchnorm(const torch::Tensor& x) {
-  if (serving_ == deployed_) serving_ = std::shared_ptr<model::BlockModel>(deployed_->clone());
+void Adapter::gather(const torch::Tensor& x) {
+  make_serving_copy();
   bn_waiting_ = bn_waiting_.defined() ? torch::cat({bn_waiting_, x}) : x;
   if (bn_waiting_.size(0) >= options_.bn_chunk) {
-    const auto step = newest(bn_waiting_, options_.bn_images);
-    tuning::adapt_batchnorm(*serving_, step, options_.bn_alpha);
-    ledger_.profile_once(*serving_, step);
-    ledger_.count_decision_pass(step.size(0));
+    step(newest(bn_waiting_, options_.bn_images));
     bn_waiting_ = torch::Tensor();
   }
   recent_x_ = keep_last(recent_x_, x, kRecent);
+}
+
+// Statistics first, then (eata) the entropy step on the statistics just updated.
+void Adapter::step(const torch::Tensor& x) {
+  ledger_.count_adaptation();
+  if (options_.bn_adapt) tuning::adapt_batchnorm(*serving_, x, options_.bn_alpha);
+  ledger_.profile_once(*serving_, x);
+  if (options_.bn_adapt) ledger_.count_decision_pass(x.size(0));
+  if (!options_.entropy_steps) return;
+  entropy_.step(*serving_, x);
+  ledger_.count_adaptation_step(x.size(0));
+  if (options_.reset_every > 0 && entropy_.steps() % options_.reset_every == 0) {
+    serving_ = deployed_;  // RDumb: back to the deployed weights, statistics included
+    make_serving_copy();
+  }
 }
 
 void Adapter::keep_confident(const torch::Tensor& x, const Prediction& p) {
@@ -70,11 +103,14 @@ void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_pref
   ledger_.begin_decide();
   serving_ = std::shared_ptr<model::BlockModel>(deployed_->clone());
   const int kept = std::min(kept_prefix, serving_->num_blocks());
-  torch::NoGradGuard no_grad;
-  for (int u = 0; u < kept; ++u) {
-    auto from = previous->unit_buffers(u), to = serving_->unit_buffers(u);
-    for (size_t k = 0; k < to.size(); ++k) to[k].copy_(from[k]);
+  {
+    torch::NoGradGuard no_grad;
+    for (int u = 0; u < kept; ++u) {
+      copy_all(previous->unit_buffers(u), serving_->unit_buffers(u));
+      copy_all(previous->unit_norm_parameters(u), serving_->unit_norm_parameters(u));
+    }
   }
+  if (options_.entropy_steps) entropy_.attach(*serving_);
   if (kept < serving_->num_blocks()) {
     const auto x = newest(recent_x_, options_.bn_images);
     tuning::adapt_batchnorm(*serving_, x, kDeployAlpha, kept);

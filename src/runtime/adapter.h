@@ -1,7 +1,8 @@
 // The label-free axis: what answers requests (the deployed version, or a copy of it whose
-// BatchNorm statistics follow the answered requests) and confident answers kept as
-// pseudo-labels. Causal by construction: the runtime is never given a request's label, and a
-// chunk of requests adapts the serving copy only after it has been answered.
+// BatchNorm statistics, and with `eata` its BatchNorm affine parameters, follow the answered
+// requests) and confident answers kept as pseudo-labels. Causal by construction: the runtime is
+// never given a request's label, and a chunk of requests adapts the serving copy only after it has
+// been answered.
 #pragma once
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "etuner/model.h"
 #include "etuner/policy.h"
 #include "etuner/runtime_records.h"
+#include "runtime/entropy_step.h"
 #include "runtime/ledger.h"
 
 namespace etuner::runtime {
@@ -20,8 +22,11 @@ class Adapter {
   Adapter(policy::AdaptOptions options, std::shared_ptr<model::BlockModel> deployed,
           Ledger& ledger);
 
-  bool active() const { return options_.bn_adapt || options_.pseudo_labels; }
+  bool active() const {
+    return options_.bn_adapt || options_.pseudo_labels || options_.entropy_steps;
+  }
   model::BlockModel& serving() { return *serving_; }
+  std::shared_ptr<const model::BlockModel> serving_model() const { return serving_; }
   // How many of `remaining` requests to answer before the next adaptation step is due:
   // a step reads `bn_chunk` answered inputs, counted across calls.
   int64_t chunk(int64_t remaining) const;
@@ -31,11 +36,15 @@ class Adapter {
   void refresh(std::shared_ptr<model::BlockModel> deployed, int kept_prefix);
   // Up to `max_n` confident answers, newest first; they are used once.
   std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
+  // In-distribution inputs (the pretraining samples): the Fisher weights of entropy steps.
+  void calibrate(const torch::Tensor& x);
   // A scenario change: the old scenario's answers are no longer labels.
   void forget_pseudo() { pseudo_x_ = pseudo_y_ = torch::Tensor(); }
 
  private:
-  void step_batchnorm(const torch::Tensor& x);
+  void gather(const torch::Tensor& x);
+  void step(const torch::Tensor& x);
+  void make_serving_copy();
   void keep_confident(const torch::Tensor& x, const Prediction& p);
 
   policy::AdaptOptions options_;
@@ -45,6 +54,7 @@ class Adapter {
   torch::Tensor recent_x_;                      // last answered inputs (BN refresh on deploy)
   torch::Tensor bn_waiting_;                    // answered inputs since the last BN step
   torch::Tensor pseudo_x_, pseudo_y_;           // confident answers not trained on yet
+  EntropyStep entropy_;
 };
 
 }  // namespace etuner::runtime

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "etuner/publisher.h"
 #include "etuner/runtime.h"
 #include "etuner/tuning.h"
 #include "runtime/adapter.h"
@@ -12,7 +13,6 @@
 #include "runtime/ledger.h"
 #include "runtime/peer_probe.h"
 #include "runtime/pending.h"
-#include "runtime/publisher.h"
 #include "runtime/replay_buffer.h"
 #include "runtime/signals.h"
 

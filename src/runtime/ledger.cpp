@@ -43,12 +43,25 @@ void Ledger::count_decision_pass(int64_t images, int from_unit, int to_unit) {
   const int to = to_unit < 0 ? units : std::min(to_unit, units);
   const double f = static_cast<double>(images) * flops_.range(std::min(from_unit, to), to);
   totals_.decision_flops += f;
-  totals_.modeled_s += f / profile_.train_flops_per_s;
+  book_modeled(f, f / profile_.train_flops_per_s);
+}
+
+void Ledger::count_adaptation_step(int64_t images) {
+  const double f = 3.0 * static_cast<double>(images) * flops_.total();
+  totals_.decision_flops += f;
+  book_modeled(f, f / profile_.train_flops_per_s);
 }
 
 void Ledger::count_trial(int steps, double train_flops) {
   totals_.train_flops += train_flops;
-  totals_.modeled_s += profile_.round_seconds(steps, train_flops);
+  book_modeled(train_flops, profile_.round_seconds(steps, train_flops));
+}
+
+void Ledger::book_modeled(double flops, double seconds) {
+  const double joules_per_flop =
+      (profile_.train_power_w - profile_.idle_power_w) / profile_.train_flops_per_s;
+  totals_.modeled_s += seconds;
+  totals_.modeled_j += flops * joules_per_flop + profile_.idle_power_w * seconds;
 }
 
 void Ledger::begin_infer() { meter_->begin("infer"); }
@@ -71,7 +84,7 @@ void Ledger::end_round(RoundRecord& r) {
   r.energy_j = m.energy_j;
   totals_.finetune_s += m.time_s;
   totals_.finetune_j += m.energy_j;
-  totals_.modeled_s += r.modeled_s;
+  book_modeled(r.train_flops, r.modeled_s);
   totals_.rounds += 1;
   totals_.samples_trained += r.samples;
   totals_.cache_hits += r.cache_hits;

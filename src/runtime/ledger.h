@@ -1,6 +1,9 @@
 // The runtime's books: the meter's windows and the run's Totals. Every total is changed here,
 // so what a number counts is read in one file. Decision passes are charged at the device
-// profile's training throughput with no per-pass overhead (a lower bound).
+// profile's training throughput with no per-pass overhead (a lower bound). Modeled energy:
+// joules per FLOP = (training power - idle power) / training throughput, so FLOP-bound work
+// draws the profile's training power, and per-step and per-round overheads the idle power
+// (a lower bound for dispatch-bound steps).
 #pragma once
 #include <torch/torch.h>
 
@@ -30,6 +33,9 @@ class Ledger {
   // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
   // last unit): decision FLOPs and modeled device seconds.
   void count_decision_pass(int64_t images, int from_unit = 0, int to_unit = -1);
+  // A label-free training step (adapter eata) on `images`: forward and backward through every
+  // unit, 3 forward passes' FLOPs as a round's trainable units are counted; decision FLOPs.
+  void count_adaptation_step(int64_t images);
   // A profiling trial's training: training FLOPs and modeled seconds, no round.
   void count_trial(int steps, double train_flops);
 
@@ -43,6 +49,7 @@ class Ledger {
   void end_round(RoundRecord& r);
 
   void count_drift() { ++totals_.drifts; }
+  void count_adaptation() { ++totals_.adapt_steps; }
   void count_pseudo_labeled(int64_t n) { totals_.pseudo_labeled += n; }
 
   const Totals& totals() const { return totals_; }
@@ -51,6 +58,8 @@ class Ledger {
 
  private:
   meter::Measurement end_window(const char* key);
+  // Books modeled work: `seconds` of device time that ran `flops` FLOPs.
+  void book_modeled(double flops, double seconds);
   // On CUDA, waits for queued kernels so a window ends after its work, not its launches.
   void sync_device() const;
 

@@ -1,4 +1,4 @@
-#include "runtime/publisher.h"
+#include "etuner/publisher.h"
 
 namespace etuner::runtime {
 
@@ -8,7 +8,8 @@ std::shared_ptr<model::BlockModel> snapshot(const model::BlockModel& m) {
   return s;
 }
 
-Publisher::Publisher(const model::BlockModel& initial) : deployed_(snapshot(initial)) {}
+Publisher::Publisher(const model::BlockModel& initial, int version)
+    : deployed_(snapshot(initial)), version_(version) {}
 
 void Publisher::stage(const model::BlockModel& trained, double ready_s, int64_t consumed) {
   next_ = snapshot(trained);
@@ -23,6 +24,11 @@ bool Publisher::deploy_if_ready(double now_s) {
   ++version_;
   deployed_consumed_ = next_consumed_;
   return true;
+}
+
+void Publisher::deploy(const model::BlockModel& trained, int64_t consumed) {
+  stage(trained, -std::numeric_limits<double>::infinity(), consumed);
+  deploy_if_ready(-std::numeric_limits<double>::infinity());
 }
 
 double Publisher::next_deploy_s() const {

@@ -141,6 +141,7 @@ void Runtime::seed_replay(const torch::Tensor& x, const torch::Tensor& y) {
   auto xd = x.to(impl_->cfg_.device);
   impl_->replay_.add(xd, y.to(impl_->cfg_.device), impl_->pending_.new_ids(x.size(0)));
   impl_->ledger_.profile_once(*impl_->working_, xd);
+  impl_->adapter_.calibrate(xd);  // eata's Fisher weights: pretraining samples are in-distribution
 }
 
 void Runtime::set_true_scenario(TrueScenario source) { impl_->true_scenario_ = std::move(source); }
@@ -153,6 +154,9 @@ Consumed Runtime::take_consumed() { return impl_->pending_.take_consumed(); }
 int Runtime::version() const { return impl_->publisher_.version(); }
 std::shared_ptr<const model::BlockModel> Runtime::deployed() const {
   return impl_->publisher_.deployed();
+}
+std::shared_ptr<const model::BlockModel> Runtime::answering() const {
+  return impl_->adapter_.serving_model();
 }
 double Runtime::next_deploy_s() const { return impl_->publisher_.next_deploy_s(); }
 const Totals& Runtime::totals() const { return impl_->ledger_.totals(); }

@@ -19,17 +19,6 @@ namespace {
 
 constexpr int64_t kMirrorCap = 64;  // answered inputs waiting for the trainer; more are dropped
 
-runtime::RuntimeConfig runtime_config(const ServeConfig& cfg, const Task& t) {
-  runtime::RuntimeConfig c;
-  c.train = t.train;
-  c.protocol =
-      Protocol::kInstant;  // rounds take real time here; realtime is the harness's simulation
-  c.profile = device_profile(cfg.device_profile);
-  c.seed = cfg.seed;
-  c.known_classes = t.known_classes;
-  return c;
-}
-
 torch::Tensor stack_pixels(const std::vector<StoredSample>& rows, const InputSpec& s) {
   auto x = torch::empty({static_cast<int64_t>(rows.size()), s.channels, s.height, s.width});
   for (size_t i = 0; i < rows.size(); ++i)
@@ -65,7 +54,10 @@ void pin_version_zero(const model::BlockModel& m, const std::string& dir, bool q
 
 }  // namespace
 
-Engine::Engine(const ServeConfig& cfg) : cfg_(cfg), start_(std::chrono::steady_clock::now()) {
+Engine::Engine(const ServeConfig& cfg)
+    : cfg_(cfg),
+      device_(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU),
+      start_(std::chrono::steady_clock::now()) {
   torch::set_num_threads(cfg_.torch_threads);
   limit_blas_threads(cfg_.torch_threads);
   validate(cfg_);
@@ -92,32 +84,32 @@ void Engine::restore(Task& task) {
   else if (identity != task.identity)
     throw ConfigError("--data-dir '" + cfg_.data_dir + "' belongs to " + identity + ", not to " +
                       task.identity + " (use another directory)");
-  committed_ = store_->committed_version();
-  const auto path = checkpoint_path(checkpoint_dir_, committed_);
+  const int committed = store_->committed_version();
+  const auto path = checkpoint_path(checkpoint_dir_, committed);
   if (std::filesystem::exists(path))
     task.model->load(path);
-  else if (committed_ == 0)
+  else if (committed == 0)
     pin_version_zero(*task.model, checkpoint_dir_, cfg_.quiet);
   else
     throw IoError("'" + path + "': the committed checkpoint is missing");
-  prune_checkpoints(checkpoint_dir_, committed_);
+  prune_checkpoints(checkpoint_dir_, committed);
+  task.model->to(device_);
+  committed_.emplace(*task.model, committed);
   const auto counts = store_->counts();
   stored_ = counts.stored;
   untrained_ = counts.untrained;
 }
 
 void Engine::open_runtime(Task& task) {
-  auto cfg = runtime_config(cfg_, task);
-  auto deployed = std::shared_ptr<model::BlockModel>(task.model->clone());
-  deployed->set_training(false);
+  auto cfg = task.runtime;
+  cfg.protocol = Protocol::kInstant;  // rounds take real time here; realtime is bench's simulation
+  cfg.profile = device_profile(cfg_.device_profile);
+  cfg.seed = cfg_.seed;
+  cfg.device = device_;
   auto policy = policy::make(cfg_.policy, policy_params(cfg_));  // --params reach it
-  // Answers come from committed snapshots, never from the runtime's copy, so BatchNorm
-  // adaptation there would cost trainer time and change no answer (docs/serve.md).
-  policy.adapt.bn_adapt = false;
   rt_ = std::make_unique<runtime::Runtime>(std::move(task.model), std::move(policy), cfg,
                                            meter::detect(cfg.profile));
   const auto& p = rt_->policy();
-  // The preset's name stays; `bn_adaptation` says what serve changed of it.
   policy_ = {{"name", p.name},
              {"scheduler", p.scheduler_name},
              {"freezer", p.freezer_name},
@@ -125,16 +117,18 @@ void Engine::open_runtime(Task& task) {
              {"bn_adaptation", p.adapt.bn_adapt},
              {"pseudo_labels", p.adapt.pseudo_labels},
              {"params", policy_params(cfg_)}};
-  if (task.replay_x.defined()) rt_->seed_replay(task.replay_x, task.replay_y);
-  const auto replayed = store_->recent_trained(task.train.replay_buffer);
+  if (task.replay.x.defined()) rt_->seed_replay(task.replay.x, task.replay.y);
+  const auto replayed = store_->recent_trained(cfg.train.replay_buffer);
   if (!replayed.empty()) rt_->seed_replay(stack_pixels(replayed, input_), labels_of(replayed));
   spilled_ = true;  // acknowledged but never committed: the trainer streams them back in chunks
-  publish(std::move(deployed), committed_);
+  last_commit_ = std::chrono::steady_clock::now();
+  publish();
   update_view();
 }
 
-void Engine::publish(std::shared_ptr<model::BlockModel> m, int version) {
-  auto snap = std::make_shared<const Snapshot>(Snapshot{std::move(m), version});
+void Engine::publish() {
+  auto snap =
+      std::make_shared<const Snapshot>(Snapshot{committed_->deployed(), committed_->version()});
   std::lock_guard<std::mutex> lock(snap_mu_);
   snap_ = std::move(snap);  // the old snapshot lives on while requests still hold it
 }
@@ -158,7 +152,7 @@ PredictResult Engine::predict(const std::vector<float>& pixels) {
   PredictResult r;
   {
     torch::NoGradGuard no_grad;
-    auto [conf, label] = torch::softmax(snap->model->forward(x), 1).max(1);
+    auto [conf, label] = torch::softmax(snap->model->forward(x.to(device_)), 1).max(1);
     r = {label.item<int64_t>(), conf.item<double>(), snap->version};
   }
   mirror(x);

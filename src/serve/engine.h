@@ -14,11 +14,13 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "etuner/publisher.h"
 #include "etuner/runtime.h"
 #include "etuner/serve.h"
 #include "serve/dir_lock.h"
@@ -66,6 +68,7 @@ class Engine {
   int version() const;
 
  private:
+  // What handler threads read: the committed version, swapped whole under snap_mu_.
   struct Snapshot {
     std::shared_ptr<model::BlockModel> model;  // never mutated once published
     int version = 0;
@@ -79,7 +82,7 @@ class Engine {
 
   void restore(Task& task);
   void open_runtime(Task& task);
-  void publish(std::shared_ptr<model::BlockModel> m, int version);
+  void publish();  // the committed version becomes what requests see
   std::shared_ptr<const Snapshot> current() const;
   void mirror(const torch::Tensor& x);
   torch::Tensor image_tensor(const std::vector<float>& pixels) const;
@@ -93,6 +96,7 @@ class Engine {
   void on_round(const runtime::RoundRecord& r);
   void commit(const std::vector<int64_t>& ids);
   void try_commit();
+  bool adaptation_due() const;
   std::vector<int64_t> store_ids(const std::vector<int64_t>& runtime_ids);
   void consume(const runtime::Consumed& c);
   void update_view();
@@ -100,6 +104,7 @@ class Engine {
 
   ServeConfig cfg_;
   InputSpec input_;
+  torch::Device device_;  // answers and rounds; samples and checkpoints stay on the CPU
   std::string checkpoint_dir_;
   std::unique_ptr<DirLock> lock_;  // before store_: released after the store is closed
   std::unique_ptr<SampleStore> store_;
@@ -125,11 +130,15 @@ class Engine {
 
   // trainer: the store id of every sample handed to the runtime and not yet consumed
   std::unordered_map<int64_t, int64_t> store_id_of_;
-  int committed_ = 0;  // trainer: the last committed version
+  // Trainer: committed versions (durable: checkpointed and in the store). The runtime numbers
+  // its own versions; serve's are the committed ones, which survive restarts.
+  std::optional<runtime::Publisher> committed_;
   // Trainer: a round trained but not yet committed (its checkpoint or the store's commit
   // failed: a full disk, say). The next try commits the runtime's current model and every
   // id since, after a backoff that doubles up to kMaxBackoff.
   bool uncommitted_ = false;
+  int committed_adapt_steps_ = 0;  // the runtime's adaptation steps in the last commit
+  std::chrono::steady_clock::time_point last_commit_{};
   std::vector<int64_t> uncommitted_ids_;
   std::chrono::steady_clock::time_point retry_at_{};
   double backoff_s_ = 0;

@@ -1,6 +1,8 @@
 #include "serve/setup.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "etuner/error.h"
 #include "etuner/harness.h"
@@ -10,8 +12,15 @@
 namespace etuner::serve {
 namespace {
 
+// By content, whatever the file's name; an existing file that is not TorchScript is an
+// error, not a zoo name.
 bool is_torchscript(const std::string& m) {
-  return m.size() > 3 && m.compare(m.size() - 3, 3, ".pt") == 0;
+  if (model::is_torchscript_file(m)) return true;
+  if (!m.empty() && std::filesystem::exists(m))
+    throw ModelError("--model: '" + m +
+                     "' is not a TorchScript archive (torch.jit.script(model).save(path) writes "
+                     "one; a torch.save() state dict does not): see docs/models.md");
+  return false;
 }
 
 void require(bool ok, const std::string& message) {
@@ -34,16 +43,10 @@ Task from_flags(const ServeConfig& cfg) {
   t.model = is_torchscript(cfg.model)
                 ? model::load_torchscript(cfg.model)
                 : model::make(cfg.model, {cfg.channels, cfg.height, cfg.width, cfg.classes});
-  for (int c = 0; c < cfg.classes; ++c) t.known_classes.push_back(c);
+  t.runtime.known_classes.resize(cfg.classes);
+  std::iota(t.runtime.known_classes.begin(), t.runtime.known_classes.end(), 0);
   t.identity = identity_of(cfg.model, t.input);
   return t;
-}
-
-std::vector<int> pretrain_classes(const stream::StreamSpec& spec, int num_classes) {
-  if (!spec.pretrain.classes.empty()) return spec.pretrain.classes;
-  std::vector<int> all(num_classes);
-  for (int c = 0; c < num_classes; ++c) all[c] = c;
-  return all;
 }
 
 Task from_spec(const ServeConfig& cfg) {
@@ -60,13 +63,8 @@ Task from_spec(const ServeConfig& cfg) {
   po.model_path = is_torchscript(cfg.model) ? cfg.model : "";
   po.quiet = cfg.quiet;
   t.model = harness::pretrained_model(spec, splits, po);
-  t.train = spec.train;
-  t.known_classes = pretrain_classes(spec, t.input.num_classes);
-  auto rows = stream::pretrain_indices(spec, splits.train);
-  rows.resize(std::min<size_t>(rows.size(), spec.train.replay_buffer));
-  auto idx = torch::tensor(rows, torch::kLong);
-  t.replay_x = data::to_float(images.index_select(0, idx));
-  t.replay_y = splits.train.labels.index_select(0, idx);
+  t.runtime = harness::runtime_config(spec, t.input.num_classes);
+  t.replay = harness::pretrain_replay(spec, splits);
   t.identity = identity_of(po.model_path.empty() ? spec.model : cfg.model, t.input);
   return t;
 }
@@ -111,15 +109,15 @@ void validate(const ServeConfig& cfg) {
   require(cfg.max_queue_samples >= cfg.batch_samples,
           "--max-queue-samples: must be >= --batch-samples");
   require(cfg.batch_wait_s >= 0, "--batch-wait: must be >= 0");
+  require(cfg.adapt_publish_s >= 0, "--adapt-publish-s: must be >= 0");
   require(cfg.torch_threads >= 1, "--threads: must be >= 1");
   require(cfg.trainer_nice >= 0 && cfg.trainer_nice <= 19, "--trainer-nice: must be 0..19");
-  if (cfg.device == "cuda")
-    throw DeviceError(torch::cuda::is_available()
-                          ? "--device cuda: serve runs on CPU only so far (this LibTorch sees "
-                            "a CUDA device; use `etuner bench --device cuda` for GPU runs)"
-                          : "--device cuda: this LibTorch build has no CUDA device (it was "
-                            "built without CUDA, or none is visible)");
-  require(cfg.device == "cpu", "--device: must be cpu or cuda (got '" + cfg.device + "')");
+  require(cfg.device == "cpu" || cfg.device == "cuda",
+          "--device: must be cpu or cuda (got '" + cfg.device + "')");
+  if (cfg.device == "cuda" && !torch::cuda::is_available())
+    throw DeviceError(
+        "--device cuda: this LibTorch build has no CUDA device (it was built without CUDA, or "
+        "none is visible)");
   // A typo in the policy or its parameters fails here, before the data directory is touched.
   policy::make(cfg.policy, policy_params(cfg));
 }

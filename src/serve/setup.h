@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "etuner/harness.h"
 #include "etuner/model.h"
+#include "etuner/runtime.h"
 #include "etuner/serve.h"
 #include "etuner/stream.h"
 #include "serve/request.h"
@@ -18,10 +20,9 @@ namespace etuner::serve {
 struct Task {
   std::unique_ptr<model::BlockModel> model;  // version 0: pretrained, loaded or freshly initialised
   InputSpec input;
-  stream::TrainConfig train;
-  std::vector<int> known_classes;
-  torch::Tensor replay_x, replay_y;  // pretraining samples for the replay buffer (may be empty)
-  std::string identity;              // model name and shape, recorded in the store
+  runtime::RuntimeConfig runtime;  // training settings and known classes (the engine sets the rest)
+  harness::LabeledSamples replay;  // pretraining samples for the replay buffer (may be empty)
+  std::string identity;            // model name and shape, recorded in the store
 };
 
 // Throws ConfigError for inconsistent flags, ModelError/IoError for what they name.

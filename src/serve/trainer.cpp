@@ -131,6 +131,7 @@ void Engine::step(std::vector<std::vector<Queued>> batches, std::vector<torch::T
     for (auto& batch : batches) feed(batch);
     if (auto r = rt_->advance(now_s())) on_round(*r);
     consume(rt_->take_consumed());
+    if (adaptation_due()) uncommitted_ = true;
     if (uncommitted_ && Clock::now() >= retry_at_) try_commit();
     update_view();
   } catch (const std::exception& e) {
@@ -196,14 +197,24 @@ void Engine::on_round(const runtime::RoundRecord& r) {
   view_.discarded += r.discarded ? 1 : 0;
 }
 
+// The adapter's copy moved since the last commit, and no round committed it for a while.
+bool Engine::adaptation_due() const {
+  if (cfg_.adapt_publish_s <= 0 || rt_->totals().adapt_steps == committed_adapt_steps_)
+    return false;
+  return Clock::now() - last_commit_ >= std::chrono::duration<double>(cfg_.adapt_publish_s);
+}
+
+// What answers is the runtime's answering copy: its deployed version as trained, adapted to
+// the answered requests by the policy's adapter (the same as in bench).
 void Engine::commit(const std::vector<int64_t>& ids) {
-  auto m = std::shared_ptr<model::BlockModel>(rt_->deployed()->clone());
-  m->set_training(false);
-  const int version = committed_ + 1;
-  write_checkpoint(checkpoint_dir_, *m, version);  // durable before the store points at it
-  store_->commit_version(version, ids);            // the commit point
-  committed_ = version;
-  publish(std::move(m), version);  // only durable versions are ever seen
+  const auto trained = rt_->answering();  // the trainer thread's alone while it commits
+  const int version = committed_->version() + 1;
+  write_checkpoint(checkpoint_dir_, *trained, version);  // durable before the store points at it
+  store_->commit_version(version, ids);                  // the commit point
+  committed_->deploy(*trained);
+  committed_adapt_steps_ = rt_->totals().adapt_steps;
+  last_commit_ = Clock::now();
+  publish();  // only durable versions are ever seen
   prune_checkpoints(checkpoint_dir_, version);
   if (!cfg_.quiet) spdlog::info("serve: committed version {} ({} samples)", version, ids.size());
 }

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include "etuner/error.h"
 #include "etuner/shift.h"
@@ -123,6 +124,13 @@ std::vector<int64_t> pretrain_indices(const StreamSpec& spec, const data::Datase
   const uint64_t seed = pretrain_seed(spec);
   Pool pool(train, shuffled(train.size(), mix(seed, 1)), false);
   return pool.take(spec.pretrain.classes, spec.pretrain.samples, "pretrain.samples");
+}
+
+std::vector<int> pretrain_classes(const StreamSpec& spec, int num_classes) {
+  if (!spec.pretrain.classes.empty()) return spec.pretrain.classes;
+  std::vector<int> all(num_classes);
+  std::iota(all.begin(), all.end(), 0);
+  return all;
 }
 
 Timeline build_timeline(const StreamSpec& spec, const data::Splits& splits) {

@@ -106,7 +106,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--params", c.policy_params,
                   "policy parameters per scheduler/freezer as in bench, e.g. "
                   "'{\"lazytune\":{\"max_merge\":8}}'");
-  cmd->add_option("--device", c.device, "cpu (cuda: refused, serve runs on CPU)")
+  cmd->add_option("--device", c.device,
+                  "cpu or cuda: where rounds and answers run (checkpoints are portable)")
       ->capture_default_str();
   cmd->add_option("--data-dir", c.data_dir, "directory for samples.db and checkpoints/ (required)")
       ->required();
@@ -144,6 +145,10 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--batch-wait", c.batch_wait_s, "seconds before a partial batch is given anyway")
       ->capture_default_str();
+  cmd->add_option("--adapt-publish-s", c.adapt_publish_s,
+                  "seconds between commits of the adapter's copy when no round commits it "
+                  "(0: with rounds only)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device-profile", c.device_profile, "device profile for modeled joules")
       ->capture_default_str();
   cmd->add_option("--seed", c.seed, "seed of a fresh model and of training")->capture_default_str();

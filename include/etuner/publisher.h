@@ -1,6 +1,12 @@
-// Versions: the deployed model (immutable once published), the next one waiting for its
-// deploy time, and the version number. A snapshot is a clone in eval mode, so a serving
-// thread can hold one while the working copy trains.
+// Publisher: versions of a model. The deployed one (immutable once published), the next one
+// waiting for its deploy time, and the version number. A snapshot is a clone in eval mode, so
+// a serving thread can hold one while the working copy trains. The runtime stages a round's
+// version and deploys it when stream time reaches the round's end; serve deploys a version
+// at once, as soon as it is durable.
+//
+//   etuner::runtime::Publisher versions(model, /*version=*/0);
+//   versions.deploy(trained);         // version 1, a snapshot of `trained`
+//   auto m = versions.deployed();     // what answers now
 #pragma once
 #include <limits>
 #include <memory>
@@ -11,13 +17,16 @@ namespace etuner::runtime {
 
 class Publisher {
  public:
-  explicit Publisher(const model::BlockModel& initial);
+  // `version`: the number `initial` already has (serve restores a committed version).
+  explicit Publisher(const model::BlockModel& initial, int version = 0);
 
   // A trained version, deployed once stream time reaches `ready_s`. `consumed`: labeled
   // samples consumed when its round started (how far it lags the labels).
   void stage(const model::BlockModel& trained, double ready_s, int64_t consumed);
   // Deploys the staged version if its time has come; true if it did.
   bool deploy_if_ready(double now_s);
+  // Deploys a snapshot of `trained` now, as the next version (any staged one is dropped).
+  void deploy(const model::BlockModel& trained, int64_t consumed = 0);
 
   const std::shared_ptr<model::BlockModel>& deployed() const { return deployed_; }
   int version() const { return version_; }
