@@ -196,7 +196,8 @@ inline void expect_acknowledged(const std::string& db_path, Load& load) {
   }
   sqlite3_finalize(s);
   sqlite3_close(db);
-  ASSERT_TRUE(rc == SQLITE_OK || load.acked.empty()) << "no samples table in " << db_path;
+  ASSERT_TRUE(rc == SQLITE_OK || load.acked.empty())
+      << "no samples table in " << db_path << " (" << load.acked.size() << " samples acknowledged)";
   size_t lost = 0, changed = 0;
   for (const auto& [id, a] : load.acked) {
     auto it = rows.find(id);
