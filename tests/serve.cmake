@@ -30,7 +30,7 @@ target_compile_definitions(test_serve_crash PRIVATE ETUNER_EXE="$<TARGET_FILE:et
 add_dependencies(test_serve_crash etuner)
 
 # The power-loss test runs the CLI under an LD_PRELOAD shim that keeps only what was fsynced
-# (tests/powercut/preload.cpp); 12 cuts here (~40 s), 200 with `make powercut-long`.
+# (tests/powercut/preload.cpp); 12 cuts here (~25 s), 200 with `make powercut-long`.
 add_library(etuner_powercut SHARED powercut/preload.cpp powercut/shadow.cpp)
 target_compile_options(etuner_powercut PRIVATE -Wall -Wextra)
 etuner_serve_test(serve_powercut integration test_serve_powercut.cpp powercut/shadow.cpp)

@@ -9,8 +9,8 @@
 // shim too) and must serve at least every version told. A kill -9 cannot find a missing
 // fsync (the page cache survives the process); this can.
 //
-// ETUNER_POWERCUT_CYCLES (default 12, ~40 s) sets the number of cuts; `make powercut-long`
-// runs 200. ETUNER_POWERCUT_SEED changes the random points.
+// ETUNER_POWERCUT_CYCLES (default 12, ~25 s on 2 cores) sets the number of cuts; `make
+// powercut-long` runs 200. ETUNER_POWERCUT_SEED changes the random points.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
