@@ -129,6 +129,8 @@ TEST(ServePowerCut, AcknowledgedDataSurvivesPowerCutsAtRandomPoints) {
       load.start(child.port, static_cast<uint32_t>(cycle));
       run_for(child, kill_at > 0 ? 4000 : 50 + static_cast<int>(rng() % 1500));
     } else {
+      ASSERT_TRUE(child.ended) << "serve did not listen within 60 s:\n"
+                               << serve_test::tail_of(d.log);
       ++before_listening;
     }
     at_sync += child.ended ? 1 : 0;
