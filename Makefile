@@ -70,6 +70,14 @@ download-cifar:
 clean:
 	rm -rf $(BUILD)
 
+# The power-loss test at 200 cuts instead of make test's 12 (docs/serve.md, "Durability").
+POWERCUT_CYCLES ?= 200
+.PHONY: powercut-long
+powercut-long: setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target etuner test_serve_powercut
+	ETUNER_POWERCUT_CYCLES=$(POWERCUT_CYCLES) $(BUILD)/tests/test_serve_powercut
+
 # Each libFuzzer target to 10^6 executions, new coverage merged into fuzz/corpus/ (not in CI;
 # docs/serve.md, "Fuzzing", records the counts).
 .PHONY: fuzz-long

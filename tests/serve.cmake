@@ -1,9 +1,10 @@
 # etuner serve: parsing, the store, the API end to end on loopback (in process), and the crash
-# test, which runs the real CLI and kills it with SIGKILL.
+# test, which runs the real CLI and kills it with SIGKILL, and the power-loss test.
 #
 # Registered like etuner_test() (tests/CMakeLists.txt) but with a "serve." prefix on the
 # discovered names, so `ctest -R serve` selects this module's tests (the suites keep their
-# CamelCase names); the crash test (~1 min on 2 cores) is labeled integration, not unit.
+# CamelCase names); the crash and power-loss tests (~1 min each on 2 cores) are labeled
+# integration, not unit.
 if(NOT ETUNER_SERVE)  # built without serve (-DETUNER_SERVE=OFF)
   return()
 endif()
@@ -27,6 +28,15 @@ etuner_serve_test(serve unit test_serve_parse.cpp test_serve_store.cpp test_serv
 etuner_serve_test(serve_crash integration test_serve_crash.cpp)
 target_compile_definitions(test_serve_crash PRIVATE ETUNER_EXE="$<TARGET_FILE:etuner>")
 add_dependencies(test_serve_crash etuner)
+
+# The power-loss test runs the CLI under an LD_PRELOAD shim that keeps only what was fsynced
+# (tests/powercut/preload.cpp); 12 cuts here (~25 s), 200 with `make powercut-long`.
+add_library(etuner_powercut SHARED powercut/preload.cpp powercut/shadow.cpp)
+target_compile_options(etuner_powercut PRIVATE -Wall -Wextra)
+etuner_serve_test(serve_powercut integration test_serve_powercut.cpp powercut/shadow.cpp)
+target_compile_definitions(test_serve_powercut PRIVATE ETUNER_EXE="$<TARGET_FILE:etuner>"
+  ETUNER_POWERCUT_LIB="$<TARGET_FILE:etuner_powercut>")
+add_dependencies(test_serve_powercut etuner etuner_powercut)
 
 # The CLI's contract for serve: bad flags are a message and exit code 2.
 foreach(case

@@ -31,6 +31,14 @@ std::unique_ptr<model::BlockModel> on_cpu(const model::BlockModel& m) {
   return copy;
 }
 
+// "a/b", "a/b/" -> "a"; "b" -> ".".
+std::string parent_dir(const std::string& dir) {
+  fs::path p = fs::path(dir).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // a trailing slash
+  p = p.parent_path();
+  return p.empty() ? "." : p.string();
+}
+
 }  // namespace
 
 std::string checkpoint_path(const std::string& dir, int version) {
@@ -39,6 +47,10 @@ std::string checkpoint_path(const std::string& dir, int version) {
 
 void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version) {
   fs::create_directories(dir);
+  // The directory's own name is durable only once its parent is fsynced. It may have been
+  // made by an earlier run that died before that, so this is not only for a new directory
+  // (the power-loss test lost checkpoints/ whole without it: docs/serve.md, "Power loss").
+  fsync_path(parent_dir(dir), O_RDONLY | O_DIRECTORY);
   const std::string final_path = checkpoint_path(dir, version), tmp = final_path + ".part";
   if (g_fail_writes)
     throw IoError("cannot write checkpoint '" + tmp + "': No space left on device (test fault)");

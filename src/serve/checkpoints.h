@@ -1,5 +1,5 @@
 // Versioned model checkpoints of `etuner serve`: <dir>/v<N>.pt, written atomically and
-// durably (write to a temp file, fsync it, rename, fsync the directory). The model is
+// durably (write to a temp file, fsync it, rename, fsync the directory and its parent). The model is
 // serialized in memory first, so a full disk is an exception (the commit is retried), never
 // an abort inside LibTorch's writer.
 //
