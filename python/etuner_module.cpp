@@ -235,7 +235,7 @@ class PyRuntime {
 
  private:
   template <class F>
-  auto locked(F f) const {
+  auto locked(F f) const -> decltype(f()) {
     std::lock_guard<std::mutex> lock(mu_);
     return f();
   }

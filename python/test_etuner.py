@@ -14,8 +14,8 @@ import etuner
 
 SHAPE = (1, 12, 12)
 CLASSES = 4
-TRAIN = {"epochs_per_round": 2, "batch_size": 16, "replay_samples": 16, "replay_buffer": 64,
-         "lr": 0.05}
+TRAIN = {"epochs_per_round": 3, "batch_size": 16, "replay_samples": 16, "replay_buffer": 64,
+         "lr": 0.1}
 
 
 def batch(n, seed):
@@ -53,7 +53,7 @@ class Stream(unittest.TestCase):
         self.assertEqual(consumed["trained"], list(range(8 * 32)))
         totals = rt.totals
         self.assertEqual(totals["rounds"], 8)
-        self.assertEqual(totals["samples_trained"], 8 * 32)
+        self.assertGreaterEqual(totals["samples_trained"], 8 * 32)  # passes: replay, epochs
 
         x, y = batch(200, 100)
         p = rt.predict(x)
@@ -65,7 +65,7 @@ class Stream(unittest.TestCase):
         self.assertEqual(confidence.dtype, torch.float32)
         self.assertTrue(bool(((confidence > 0) & (confidence <= 1)).all()))
         accuracy = (labels == y).float().mean().item()
-        self.assertGreater(accuracy, 0.6, "the model did not learn the quadrant rule")
+        self.assertGreater(accuracy, 0.9, "the model did not learn the quadrant rule")
 
     def test_never_keeps_version_zero(self):
         rt = runtime("never")
