@@ -18,6 +18,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ namespace {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw ConfigError(message);
+}
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -243,9 +250,8 @@ class PyRuntime {
   // Stream time never goes back: the realtime protocol and the schedulers compare it.
   void step_time(double now_s, const char* call) {
     require(std::isfinite(now_s), std::string(call) + ": now_s must be finite");
-    require(now_s >= last_now_s_, std::string(call) + ": now_s " + std::to_string(now_s) +
-                                      " is earlier than the last call's " +
-                                      std::to_string(last_now_s_) +
+    require(now_s >= last_now_s_, std::string(call) + ": now_s " + num(now_s) +
+                                      " is earlier than the last call's " + num(last_now_s_) +
                                       " (stream time never goes back)");
     last_now_s_ = now_s;
   }
