@@ -6,6 +6,8 @@ the "tiny" model learns it in a few rounds. PYTHONPATH must name the folder hold
 module (ctest sets it to build/python).
 """
 import math
+import os
+import tempfile
 import unittest
 
 import torch
@@ -91,6 +93,25 @@ class Stream(unittest.TestCase):
         record = rt.advance(0.0)
         self.assertFalse(record["discarded"])
         self.assertTrue(math.isfinite(record["loss"]))
+
+    def test_a_torchscript_model_fine_tunes(self):
+        # A scripted Sequential: its children are the units, the last one the head.
+        m = torch.nn.Sequential(
+            torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU()),
+            torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.ReLU(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()),
+            torch.nn.Linear(4, CLASSES))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "model.pt")
+            torch.jit.script(m).save(path)
+            rt = etuner.Runtime(path, input=SHAPE, classes=CLASSES, policy="immediate",
+                                train=TRAIN, meter="modeled")
+            self.assertEqual(rt.num_blocks, 2)
+            rt.add_labeled(*batch(16, 5), 0.0)
+            self.assertIsNotNone(rt.advance(0.0))
+            self.assertEqual(rt.version, 1)
+            with self.assertRaisesRegex(ValueError, r"must be \[1, 3\]"):
+                etuner.Runtime(path, input=SHAPE, classes=3)
 
     def test_params_reach_the_policy(self):
         rt = runtime("etuner", params={"lazytune": {"max_merge": 2}})
