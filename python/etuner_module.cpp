@@ -106,8 +106,7 @@ tuning::TrainConfig train_config(const nlohmann::json& j) {
   }
   require(t.lr > 0, "train.lr: must be > 0");
   require(t.batch_size >= 1 && t.epochs_per_round >= 1,
-          "train: batch_size and "
-          "epochs_per_round must be >= 1");
+          "train: batch_size and epochs_per_round must be >= 1");
   require(t.replay_samples >= 0 && t.replay_buffer >= 0, "train: replay sizes must be >= 0");
   return t;
 }
@@ -156,7 +155,9 @@ runtime::Runtime make_runtime(const Options& o) {
   for (int c = 0; c < o.shape.num_classes; ++c) cfg.known_classes.push_back(c);
   // Process-wide, as torch.set_num_threads is: Python's torch shares these threads.
   if (o.threads) torch::set_num_threads(*o.threads);
-  torch::manual_seed(o.seed);  // a fresh zoo model is reproducible from the seed
+  // A fresh zoo model is reproducible from the seed (torch's global generator, which Python's
+  // torch shares).
+  torch::manual_seed(o.seed);
   auto m = load_model(o.model, o.shape);
   auto meter = o.meter == "modeled" ? meter::make_modeled(cfg.profile) : meter::detect(cfg.profile);
   return runtime::Runtime(std::move(m), std::move(policy), cfg, std::move(meter));
