@@ -5,7 +5,7 @@ STREAM ?= bench/streams/fmnist-ni.json
 DEMO_OUT ?= out/demo
 PREFIX ?= /usr/local
 
-.PHONY: all setup build demo test sanitize tsan install bench-all download-cifar clean
+.PHONY: all setup build demo test python sanitize tsan install bench-all download-cifar clean
 
 all: build
 
@@ -25,6 +25,22 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The Python module `etuner` (python/; docs/library.md, "Python"), in the same build folder:
+# ETUNER_PYTHON=ON stays in its cache, so later builds and `make test` include the module.
+# The first time, every target recompiles (-fPIC, see CMakeLists.txt). Fails, saying why, when
+# python3-torch's torch is not the LibTorch etuner builds against or a package is missing.
+PYTHON_PACKAGES = python3-dev python3-pybind11 python3-torch
+
+python:
+	@ETUNER_EXTRA_PACKAGES="$(PYTHON_PACKAGES)" scripts/setup.sh
+	@mkdir -p $(BUILD)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DETUNER_PYTHON=ON > $(BUILD)/python-configure.log
+	@grep 'etuner Python module' $(BUILD)/python-configure.log
+	@! grep -q 'etuner Python module: skipped' $(BUILD)/python-configure.log
+	cmake --build $(BUILD) --target etuner_python -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -R '^python\.'
+	@echo "import it with: PYTHONPATH=$(abspath $(BUILD))/python $$(sed -n 's/^ETUNER_PYTHON_INTERPRETER:INTERNAL=//p' $(BUILD)/CMakeCache.txt) -c 'import etuner'"
 
 # Sanitizer builds, each in its own build folder, at -O1 without debug info (build time;
 # docs/notebook/2026-12-05-sanitizers.md). The options are exported to the build too, because
