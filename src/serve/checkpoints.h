@@ -1,7 +1,7 @@
 // Versioned model checkpoints of `etuner serve`: <dir>/v<N>.pt, written atomically and
-// durably (write to a temp file, fsync it, rename, fsync the directory and its parent). The model is
-// serialized in memory first, so a full disk is an exception (the commit is retried), never
-// an abort inside LibTorch's writer.
+// durably (write to a temp file, fsync it, rename, fsync the directory and its parent). The model
+// is serialized in memory first, so a full disk is an exception (the commit is retried), never an
+// abort inside LibTorch's writer.
 //
 // Why not tuning::save_checkpoint: it renames without fsync (a power cut can leave an empty
 // file behind the new name) and writes one fixed name, while here the committed version lives
