@@ -395,7 +395,11 @@ def main(argv):
         etuner = os.path.abspath(args.etuner)
         if not os.access(etuner, os.X_OK):
             raise SystemExit(f"no etuner binary at {etuner} (--etuner)")
-        failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+        try:
+            failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+        except KeyboardInterrupt:  # the cells' processes got the signal too
+            print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)
+            return 130
     card = scorecard(args.out, suite, args.suite, skipped, argv)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "scorecard.json"), "w") as f:
