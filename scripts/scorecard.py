@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""scorecard.py: every stream of a suite, over several timelines and loads, against every policy.
+
+  scripts/scorecard.py --suite bench/suites/standard.json --out out/scorecard -j 2
+
+Run from the repository root (stream specs and data roots are relative to it, as for
+`etuner bench`). A cell is one (stream, load, seed): one `etuner bench --seeds <seed>` process
+with every policy of the suite, so the policies of a cell share one timeline and their
+differences are paired. A cell is written to a temporary folder and renamed when complete,
+so a stopped run (Ctrl-C, a killed machine) leaves only whole cells behind; the next run
+skips them and runs the rest. A cell whose command changed (other policies, load or
+threads) is run again. Extending a card = adding seeds (or streams) to the suite and running
+again with the same --out.
+
+Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
+against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
+energy, and the suite's targets checked for its target policy) and OUT/scorecard.html
+(scripts/scorecard_html.py). scripts/scorecard_md.py turns the json into markdown tables.
+
+Python 3 standard library only.
+"""
+import argparse
+import concurrent.futures as futures
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scorecard_html  # noqa: E402  (next to this file)
+
+SCHEMA_VERSION = 1
+# Two-sided 95% Student t quantiles for df 1..30 (the same table as src/harness/paired.cpp).
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+BASELINES = ["immediate", "immediate-bn"]
+COSTS = {"modeled_seconds": "modeled_finetune_seconds",
+         "modeled_energy_j": "modeled_finetune_energy_joules"}
+# Where a spec with data.root "" finds its data (src/data: default_root); ETUNER_DATA_ROOT
+# holding the entry wins, as in etuner.
+DEFAULT_ROOTS = {"fashion-mnist": ("fashion-mnist", "/usr/share/datasets/fashion-mnist"),
+                 "cifar10-bin": ("cifar-10-batches-bin", "data/cifar-10-batches-bin"),
+                 "cifar100-bin": ("cifar-100-binary", "data/cifar-100-binary"),
+                 "imagefolder": ("cifar10-jpg", "../shared/data/cifar10-jpg")}
+
+
+# ---------------------------------------------------------------------------- the suite
+
+def load_suite(path):
+    with open(path) as f:
+        suite = json.load(f)
+    for key in ("policies", "seed_sets", "streams"):
+        if key not in suite:
+            raise SystemExit(f"{path}: no '{key}'")
+    for s in suite["streams"]:
+        if s["seeds"] not in suite["seed_sets"]:
+            raise SystemExit(f"{path}: stream {s['name']}: no seed set '{s['seeds']}'")
+    return suite
+
+
+def data_root(stream):
+    """The folder the stream's data comes from (the suite's 'data' wins over the spec's)."""
+    with open(stream["spec"]) as f:
+        data = json.load(f).get("data", {})
+    root = stream.get("data") or data.get("root", "")
+    if root:
+        return root
+    entry, default = DEFAULT_ROOTS.get(data.get("source", ""), ("", ""))
+    env = os.environ.get("ETUNER_DATA_ROOT")
+    if env and entry and os.path.exists(os.path.join(env, entry)):
+        return os.path.join(env, entry)
+    return default
+
+
+def cells_of(suite, stream):
+    for load, overrides in stream["loads"].items():
+        for seed in suite["seed_sets"][stream["seeds"]]:
+            yield {"stream": stream["name"], "load": load, "seed": seed,
+                   "spec": stream["spec"], "data": stream.get("data"), "set": overrides}
+
+
+# ---------------------------------------------------------------------------- running cells
+
+def cell_dir(out, cell):
+    return os.path.join(out, "cells", cell["stream"], cell["load"], f"seed-{cell['seed']}")
+
+
+def cell_command(etuner, suite, cell, out_dir):
+    cmd = [etuner, "bench", "--stream", cell["spec"], "--policies", ",".join(suite["policies"]),
+           "--seeds", str(cell["seed"]), "--threads", str(suite.get("threads", 1)), "--quiet",
+           "--out", out_dir]
+    if cell["set"]:
+        cmd += ["--set", json.dumps(cell["set"], sort_keys=True)]
+    if cell["data"]:
+        cmd += ["--data", cell["data"]]
+    return cmd
+
+
+def cell_key(suite, cell):
+    """What makes a finished cell reusable: everything in its command but paths."""
+    return {"spec": cell["spec"], "data": cell["data"], "set": cell["set"], "seed": cell["seed"],
+            "policies": suite["policies"], "threads": suite.get("threads", 1)}
+
+
+def cell_done(out, suite, cell):
+    d = cell_dir(out, cell)
+    try:
+        with open(os.path.join(d, "cell.json")) as f:
+            done = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return done.get("key") == cell_key(suite, cell) and os.path.exists(
+        os.path.join(d, "results.json"))
+
+
+def run_cell(etuner, out, suite, cell):
+    """One bench process into a temporary folder, renamed into place when it succeeded."""
+    final = cell_dir(out, cell)
+    tmp = final + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    cmd = cell_command(etuner, suite, cell, tmp)
+    start = datetime.datetime.now(datetime.timezone.utc)
+    with open(os.path.join(tmp, "bench.log"), "w") as log:
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if rc != 0:
+        with open(os.path.join(tmp, "bench.log")) as log:
+            tail = log.read()[-2000:]
+        return cell, f"exit {rc}: {' '.join(cmd)}\n{tail}"
+    seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
+    for name in os.listdir(seed_out):  # seed-<S>/results.json ... up one level
+        os.rename(os.path.join(seed_out, name), os.path.join(tmp, name))
+    os.rmdir(seed_out)
+    seconds = (datetime.datetime.now(datetime.timezone.utc) - start).total_seconds()
+    with open(os.path.join(tmp, "cell.json"), "w") as f:
+        json.dump({"key": cell_key(suite, cell), "command": cmd, "wall_s": round(seconds, 1),
+                   "started": start.strftime("%Y-%m-%dT%H:%M:%SZ")}, f, indent=1)
+    shutil.rmtree(final, ignore_errors=True)  # a stale cell of another command
+    os.rename(tmp, final)
+    return cell, None
+
+
+def run_cells(etuner, out, suite, todo, jobs):
+    """Runs todo with `jobs` processes. A stream's first cell runs before its others: every
+    cell of a stream deploys one pretrained model, and the first one trains and caches it."""
+    by_stream = {}
+    for c in todo:
+        by_stream.setdefault(c["stream"], []).append(c)
+    failures, finished = [], 0
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = set()
+        for s, cells in by_stream.items():
+            cached = any(cell_done(out, suite, c) for c in all_cells_of(suite, s))
+            first = cells if cached else cells[:1]
+            pending |= {pool.submit(run_cell, etuner, out, suite, c) for c in first}
+            by_stream[s] = [] if cached else cells[1:]
+        while pending:
+            done, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for f in done:
+                cell, error = f.result()
+                finished += 1
+                name = f"{cell['stream']}/{cell['load']}/seed-{cell['seed']}"
+                print(f"[{finished}/{len(todo)}] {name}: {'FAILED ' + error if error else 'done'}",
+                      flush=True)
+                if error:
+                    failures.append(name)
+                rest, by_stream[cell["stream"]] = by_stream[cell["stream"]], []
+                pending |= {pool.submit(run_cell, etuner, out, suite, c) for c in rest}
+    return failures
+
+
+def all_cells_of(suite, name):
+    for s in suite["streams"]:
+        if s["name"] == name:
+            return list(cells_of(suite, s))
+    return []
+
+
+# ---------------------------------------------------------------------------- statistics
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+def paired(values, baseline):
+    """Per-seed differences, their mean, sd and 95% t interval (none below two seeds)."""
+    d = [v - b for v, b in zip(values, baseline)]
+    out = {"per_seed": d, "mean": mean(d), "sd": None, "ci95_half_width": None, "ci95": None}
+    if len(d) >= 2:
+        sd = math.sqrt(sum((x - out["mean"]) ** 2 for x in d) / (len(d) - 1))
+        t = T975[len(d) - 2] if len(d) - 1 <= len(T975) else 1.96
+        hw = t * sd / math.sqrt(len(d))
+        out.update(sd=sd, ci95_half_width=hw, ci95=[out["mean"] - hw, out["mean"] + hw])
+    return out
+
+
+def ratio(values, baseline):
+    """Mean of the per-seed ratios (as seeds.json); none when a value is missing or a
+    baseline is not positive on some seed."""
+    if any(v is None or b is None or b <= 0 for v, b in zip(values, baseline)):
+        return None
+    return mean([v / b for v, b in zip(values, baseline)])
+
+
+def field(results, policy, name, scale=1.0):
+    v = results["policies"][policy].get(name)
+    return None if v is None else scale * v
+
+
+def policy_card(runs, policy, policies):
+    acc = [field(r, policy, "avg_inference_accuracy", 100) for r in runs]
+    card = {"accuracy_pct": {"per_seed": acc, "mean": mean(acc)}}
+    for name, key in COSTS.items():
+        vals = [field(r, policy, key) for r in runs]
+        card[name] = None if None in vals else mean(vals)
+    for base in BASELINES:
+        if base not in policies:
+            continue
+        base_acc = [field(r, base, "avg_inference_accuracy", 100) for r in runs]
+        card[f"delta_pp_vs_{base}"] = paired(acc, base_acc)
+        for name, key in COSTS.items():
+            card[f"{name}_x_{base}"] = ratio([field(r, policy, key) for r in runs],
+                                             [field(r, base, key) for r in runs])
+    return card
+
+
+def pareto(policies):
+    """Names on the front of (max accuracy, min modeled energy): no other policy is at least
+    as accurate and as cheap and better in one."""
+    pts = {p: (c["accuracy_pct"]["mean"], c["modeled_energy_j"]) for p, c in policies.items()
+           if c["modeled_energy_j"] is not None}
+    front = []
+    for p, (a, e) in pts.items():
+        if not any(a2 >= a and e2 <= e and (a2 > a or e2 < e) for a2, e2 in pts.values()):
+            front.append(p)
+    return sorted(front, key=lambda p: pts[p][1])
+
+
+# ---------------------------------------------------------------------------- targets
+
+def check(name, target, value, ok, margin):
+    return {"name": name, "target": target, "value": value,
+            "pass": None if value is None else ok, "margin": margin}
+
+
+def target_checks(runs, policies, cards, targets):
+    """The suite's targets for its target policy; margin > 0 passes by, < 0 misses by."""
+    p = targets.get("policy", "etuner")
+    if p not in cards or not all(b in cards for b in BASELINES):
+        return None
+    c = cards[p]
+    d_bn = c["delta_pp_vs_immediate-bn"]["mean"]
+    d_imm = c["delta_pp_vs_immediate"]["mean"]
+    within, gain = targets["within_pp_of_immediate_bn"], targets["min_gain_pp_over_immediate"]
+    s_max, j_max = targets["max_modeled_seconds_x_immediate_bn"], targets[
+        "max_modeled_energy_x_immediate_bn"]
+    s, j = c["modeled_seconds_x_immediate-bn"], c["modeled_energy_j_x_immediate-bn"]
+    out = [check("accuracy vs immediate-bn", f">= -{within} pp", d_bn, d_bn >= -within,
+                 d_bn + within),
+           check("gain over immediate", f">= +{gain} pp", d_imm, d_imm >= gain, d_imm - gain),
+           check("modeled seconds x immediate-bn", f"<= {s_max}x", s,
+                 s is not None and s <= s_max, None if s is None else s_max - s),
+           check("modeled energy x immediate-bn", f"<= {j_max}x", j,
+                 j is not None and j <= j_max, None if j is None else j_max - j)]
+    out.append(dominance_check(runs, policies, cards, p))
+    return {"policy": p, "checks": out, "pass": all(x["pass"] for x in out)}
+
+
+def dominance_check(runs, policies, cards, p):
+    """No other policy both more accurate than p by more than the paired interval's half-width
+    (q - p over the same seeds) and cheaper in modeled energy."""
+    acc = lambda q: [field(r, q, "avg_inference_accuracy", 100) for r in runs]  # noqa: E731
+    mine = cards[p]["modeled_energy_j"]
+    better = []
+    for q in policies:
+        if q == p or cards[q]["modeled_energy_j"] is None or mine is None:
+            continue
+        d = paired(acc(q), acc(p))
+        if d["ci95_half_width"] is not None and d["mean"] > d["ci95_half_width"] and \
+                cards[q]["modeled_energy_j"] < mine:
+            better.append({"policy": q, "delta_pp": d["mean"], "ci95_half_width":
+                           d["ci95_half_width"], "modeled_energy_j": cards[q]["modeled_energy_j"]})
+    return {"name": "no policy surely more accurate and cheaper", "target": "none",
+            "value": better, "pass": not better, "margin": None}
+
+
+# ---------------------------------------------------------------------------- the card
+
+def read_runs(out, suite, stream, load):
+    runs, seeds, commits = [], [], set()
+    for c in cells_of(suite, stream):
+        if c["load"] != load or not cell_done(out, suite, c):
+            continue
+        with open(os.path.join(cell_dir(out, c), "results.json")) as f:
+            r = json.load(f)
+        runs.append(r)
+        seeds.append(c["seed"])
+        commits.add(str(r.get("git")))
+    return runs, seeds, commits
+
+
+def stream_card(out, suite, stream, skipped):
+    card = {"spec": stream["spec"], "seeds_planned": suite["seed_sets"][stream["seeds"]],
+            "loads": {}}
+    if stream["name"] in skipped:
+        card["skipped"] = skipped[stream["name"]]
+    for load, overrides in stream["loads"].items():
+        runs, seeds, commits = read_runs(out, suite, stream, load)
+        entry = {"set": overrides, "seeds": seeds, "etuner_commits": sorted(commits)}
+        if runs:
+            pols = suite["policies"]
+            cards = {p: policy_card(runs, p, pols) for p in pols}
+            entry["policies"] = cards
+            entry["pareto_front"] = pareto(cards)
+            entry["targets"] = target_checks(runs, pols, cards, suite.get("targets", {}))
+        card["loads"][load] = entry
+    return card
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"uname": " ".join(platform.uname()), "nproc": os.cpu_count(), "cpu": model}
+
+
+def git_commit():
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))  # the scripts' checkout, not cwd
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=here,
+                                       stderr=subprocess.DEVNULL, text=True).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def scorecard(out, suite, suite_path, skipped, argv):
+    return {"schema_version": SCHEMA_VERSION,
+            "suite": suite_path, "suite_name": suite.get("name"),
+            "command": " ".join(["scripts/scorecard.py"] + argv),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "machine": machine(), "git_commit": git_commit(),
+            "policies": suite["policies"], "baselines": BASELINES,
+            "targets": suite.get("targets"),
+            "ratios": "mean over seeds of the per-seed ratio (policy / baseline), as seeds.json",
+            "streams": {s["name"]: stream_card(out, suite, s, skipped) for s in suite["streams"]}}
+
+
+# ---------------------------------------------------------------------------- main
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", default="bench/suites/standard.json")
+    ap.add_argument("--out", required=True, help="card folder (cells/, scorecard.json/.html)")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="cells run at once")
+    ap.add_argument("--etuner", default="build/etuner", help="the etuner binary")
+    ap.add_argument("--streams", help="comma-separated stream names (default: all)")
+    ap.add_argument("--no-run", action="store_true", help="only aggregate the cells done")
+    return ap.parse_args(argv)
+
+
+def plan(args, suite):
+    """Cells to run, and the streams skipped for missing data (with the reason)."""
+    wanted = set(args.streams.split(",")) if args.streams else None
+    todo, skipped, total = [], {}, 0
+    for s in suite["streams"]:
+        if wanted is not None and s["name"] not in wanted:
+            continue
+        root = data_root(s)
+        if not os.path.exists(root):
+            skipped[s["name"]] = f"data not found at {root}"
+            print(f"skip {s['name']}: data not found at {root} (see docs/data.md)", flush=True)
+            continue
+        cells = list(cells_of(suite, s))
+        total += len(cells)
+        todo += [c for c in cells if not cell_done(args.out, suite, c)]
+    print(f"{total} cells: {total - len(todo)} done, {len(todo)} to run", flush=True)
+    return todo, skipped
+
+
+def main(argv):
+    args = parse_args(argv)
+    suite = load_suite(args.suite)
+    todo, skipped = plan(args, suite)
+    failures = []
+    if todo and not args.no_run:
+        etuner = os.path.abspath(args.etuner)
+        if not os.access(etuner, os.X_OK):
+            raise SystemExit(f"no etuner binary at {etuner} (--etuner)")
+        try:
+            failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+        except KeyboardInterrupt:  # the cells' processes got the signal too
+            print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)
+            return 130
+    card = scorecard(args.out, suite, args.suite, skipped, argv)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "scorecard.json"), "w") as f:
+        json.dump(card, f, indent=1)
+    with open(os.path.join(args.out, "scorecard.html"), "w") as f:
+        f.write(scorecard_html.page(card))
+    print(f"scorecard: {os.path.join(args.out, 'scorecard.json')}, scorecard.html")
+    if failures:
+        print(f"{len(failures)} cells failed: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""scorecard_test.py ETUNER SOURCE_DIR: scripts/scorecard.py on a tiny suite.
+
+One stream over a generated Fashion-MNIST-shaped data set (the IDX layout of tests/fixtures.h,
+model "tiny"), 2 seeds x 2 loads, 3 policies, -j 2, plus a stream whose data is missing. Checks
+the structure of scorecard.json, the statistics against the cells' own results.json, that a
+second run skips every cell, that a removed cell is run again, and that a policy's interval
+against itself is exactly 0.
+"""
+import gzip
+import json
+import math
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+ETUNER, SOURCE = sys.argv[1], sys.argv[2]
+SCRIPT = os.path.join(SOURCE, "scripts", "scorecard.py")
+POLICIES = ["never", "immediate", "immediate-bn"]
+SEEDS = [11, 12]
+
+
+def write_split(root, prefix, n, size, seed):
+    """Class c: a bright square in quadrant c % 4 and a stripe at row c // 4 + 1, over noise."""
+    rng = random.Random(seed)
+    img = bytearray(struct.pack(">IIII", 0x803, n, size, size))
+    lab = bytearray(struct.pack(">II", 0x801, n))
+    half = size // 2
+    for i in range(n):
+        c = i % 10
+        lab.append(c)
+        for yy in range(size):
+            for xx in range(size):
+                v = (160 if (yy // half) * 2 + xx // half == c % 4 else 0) + \
+                    (80 if yy == c // 4 + 1 else 0) + rng.randrange(40)
+                img.append(min(v, 255))
+    for kind, data in (("images-idx3", img), ("labels-idx1", lab)):
+        with gzip.open(os.path.join(root, f"{prefix}-{kind}-ubyte.gz"), "wb") as f:
+            f.write(bytes(data))
+
+
+def write_fixture(work):
+    data = os.path.join(work, "tiny-data")
+    os.makedirs(data)
+    write_split(data, "train", 400, 12, 1)
+    write_split(data, "t10k", 200, 12, 2)
+    scenario = {"labeled_batches": 3, "batch_size": 16, "requests_per_batch": 10}
+    spec = {"name": "tiny", "seed": 3, "model": "tiny",
+            "data": {"source": "fashion-mnist", "root": data},
+            "pretrain": {"samples": 200, "epochs": 10, "lr": 0.1, "batch_size": 32},
+            "train": {"lr": 0.03, "batch_size": 16, "epochs_per_round": 2, "replay_samples": 16,
+                      "replay_buffer": 64},
+            "protocol": {"mode": "instant", "device": "cpu-2core"},
+            "scenarios": [dict(scenario, name="clean"),
+                          dict(scenario, name="dark", shift="darken", severity=3)]}
+    with open(os.path.join(work, "tiny.json"), "w") as f:
+        json.dump(spec, f)
+    suite = {"name": "tiny", "policies": POLICIES, "threads": 1,
+             "seed_sets": {"tiny": SEEDS},
+             "streams": [{"name": "tiny", "spec": os.path.join(work, "tiny.json"), "seeds": "tiny",
+                          "loads": {"standard": {}, "busy": {"protocol": {
+                              "mode": "realtime", "batch_interval_s": 0.05}}}},
+                         {"name": "nodata", "spec": os.path.join(work, "tiny.json"),
+                          "seeds": "tiny", "data": os.path.join(work, "missing"),
+                          "loads": {"standard": {}}}],
+             # immediate-bn as the target policy: its checks against itself are exact
+             "targets": {"policy": "immediate-bn", "within_pp_of_immediate_bn": 0.5,
+                         "min_gain_pp_over_immediate": 1.75,
+                         "max_modeled_seconds_x_immediate_bn": 0.36,
+                         "max_modeled_energy_x_immediate_bn": 0.44}}
+    with open(os.path.join(work, "suite.json"), "w") as f:
+        json.dump(suite, f)
+
+
+def scorecard(work):
+    proc = subprocess.run([sys.executable, SCRIPT, "--suite", "suite.json", "--out", "card",
+                           "-j", "2", "--etuner", ETUNER], cwd=work, capture_output=True,
+                          text=True, env=dict(os.environ, ETUNER_CACHE=os.path.join(work, "cache")))
+    if proc.returncode != 0:
+        fail(f"scorecard.py exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    with open(os.path.join(work, "card", "scorecard.json")) as f:
+        return proc.stdout, json.load(f)
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def cell_results(work, load, seed):
+    with open(os.path.join(work, "card", "cells", "tiny", load, f"seed-{seed}",
+                           "results.json")) as f:
+        return json.load(f)
+
+
+def check_structure(card):
+    expect(card["schema_version"] == 1 and card["policies"] == POLICIES, "header")
+    expect(card["git_commit"], "no commit recorded")
+    for key in ("command", "date", "git_commit", "machine", "targets", "ratios"):
+        expect(key in card, f"no '{key}'")
+    expect(set(card["machine"]) == {"uname", "nproc", "cpu"}, f"machine {card['machine']}")
+    expect(list(card["streams"]) == ["tiny", "nodata"], f"streams {list(card['streams'])}")
+    expect("data not found" in card["streams"]["nodata"].get("skipped", ""), "nodata not skipped")
+    loads = card["streams"]["tiny"]["loads"]
+    expect(list(loads) == ["standard", "busy"], f"loads {list(loads)}")
+    for load, e in loads.items():
+        expect(e["seeds"] == SEEDS, f"{load}: seeds {e['seeds']}")
+        expect(list(e["policies"]) == POLICIES, f"{load}: policies {list(e['policies'])}")
+        expect(set(e) == {"set", "seeds", "etuner_commits", "policies", "pareto_front",
+                          "targets"}, f"{load}: keys {sorted(e)}")
+        for p, c in e["policies"].items():
+            expect(set(c) == {"accuracy_pct", "modeled_seconds", "modeled_energy_j",
+                              "delta_pp_vs_immediate", "delta_pp_vs_immediate-bn",
+                              "modeled_seconds_x_immediate", "modeled_energy_j_x_immediate",
+                              "modeled_seconds_x_immediate-bn",
+                              "modeled_energy_j_x_immediate-bn"}, f"{load}/{p}: {sorted(c)}")
+        expect(e["pareto_front"], f"{load}: empty Pareto front")
+        expect([c["name"] for c in e["targets"]["checks"]][-1].startswith("no policy"), "checks")
+
+
+def check_statistics(work, card):
+    spread = []  # never vs immediate's half-widths: the fixture must make them differ from 0
+    for load, e in card["streams"]["tiny"]["loads"].items():
+        runs = [cell_results(work, load, s) for s in SEEDS]
+        acc = {p: [100 * r["policies"][p]["avg_inference_accuracy"] for r in runs]
+               for p in POLICIES}
+        for base in ("immediate", "immediate-bn"):  # against itself: exactly 0
+            d = e["policies"][base][f"delta_pp_vs_{base}"]
+            expect(d["per_seed"] == [0, 0] and d["mean"] == 0 and d["ci95_half_width"] == 0,
+                   f"{load}: {base} against itself: {d}")
+            expect(e["policies"][base][f"modeled_energy_j_x_{base}"] in (1.0, None),
+                   f"{load}: {base} energy ratio to itself")
+        d = e["policies"]["never"]["delta_pp_vs_immediate"]
+        diffs = [a - b for a, b in zip(acc["never"], acc["immediate"])]
+        m = sum(diffs) / 2
+        hw = 12.706 * math.sqrt(sum((x - m) ** 2 for x in diffs)) / math.sqrt(2)
+        expect(abs(d["mean"] - m) < 1e-9 and abs(d["ci95_half_width"] - hw) < 1e-9,
+               f"{load}: never vs immediate {d}, expected {m} +- {hw}")
+        got = e["policies"]["never"]["accuracy_pct"]["per_seed"]
+        expect(got == acc["never"], f"{load}: per-seed accuracy {got} vs {acc['never']}")
+        spread.append(d["ci95_half_width"])
+        t = e["targets"]
+        expect(t["policy"] == "immediate-bn" and t["checks"][0]["value"] == 0 and
+               t["checks"][0]["margin"] == 0.5 and t["checks"][0]["pass"], f"{load}: {t}")
+    expect(max(spread) > 1, f"the fixture gives every seed the same difference: {spread}")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="etuner-scorecard-")
+    try:
+        write_fixture(work)
+        out, card = scorecard(work)
+        expect("4 cells: 0 done, 4 to run" in out, f"first run: {out}")
+        expect("skip nodata: data not found" in out, f"no skip line: {out}")
+        check_structure(card)
+        check_statistics(work, card)
+        expect(os.path.getsize(os.path.join(work, "card", "scorecard.html")) > 0, "no html")
+        with open(os.path.join(work, "card", "scorecard.html")) as f:
+            expect(f.read().count("<svg") == 2, "not one plot per stream and load")
+
+        md = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts", "scorecard_md.py"),
+                             os.path.join(work, "card", "scorecard.json")], check=True,
+                            capture_output=True, text=True).stdout
+        for text in ("#### `tiny`, standard load (seeds 11, 12)", "| immediate | ",
+                     "#### `nodata`: skipped", "| tiny | busy | 2 | no |"):
+            expect(text in md, f"no '{text}' in the markdown:\n{md}")
+
+        out, card2 = scorecard(work)
+        expect("4 cells: 4 done, 0 to run" in out, f"second run did not skip: {out}")
+        expect(card2["streams"] == card["streams"], "second run changed the card")
+
+        shutil.rmtree(os.path.join(work, "card", "cells", "tiny", "busy", f"seed-{SEEDS[1]}"))
+        os.makedirs(os.path.join(work, "card", "cells", "tiny", "busy", f"seed-{SEEDS[0]}.tmp"))
+        out, card3 = scorecard(work)
+        expect("4 cells: 3 done, 1 to run" in out, f"removed cell not rerun: {out}")
+        expect(card3["streams"]["tiny"]["loads"]["busy"]["seeds"] == SEEDS, "cell not back")
+        expect(card3["streams"] == card["streams"], "a rerun cell gave other numbers")
+        print("scorecard ok")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
