@@ -1,5 +1,7 @@
 // Pretraining of the deployed model, cached by content so every bench run starts from the
 // same weights without paying for them again.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -132,8 +134,11 @@ std::unique_ptr<model::BlockModel> pretrained_model(const stream::StreamSpec& sp
   train_epochs(*m, data::to_float(splits.train.images.index_select(0, rows)),
                splits.train.labels.index_select(0, rows), spec, dev, o.quiet);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  m->save(path + ".tmp");
-  std::filesystem::rename(path + ".tmp", path);
+  // A temp name of this process's own: two processes pretraining the same model at once
+  // (parallel scorecard cells) each write their own file; the rename is atomic either way.
+  const auto tmp = path + "." + std::to_string(::getpid()) + ".tmp";
+  m->save(tmp);
+  std::filesystem::rename(tmp, path);
   return m;
 }
 
