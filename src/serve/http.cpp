@@ -138,7 +138,7 @@ void Http::routes() {
   });
   svr_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     guarded("metrics", req, res, nullptr, [this](auto&, auto& r, auto&) {
-
+      r.status = 200;  // before guarded counts it: set_content leaves the status unset (-1)
       r.set_content(metrics_.render() + engine_.metrics_text(), "text/plain; version=0.0.4");
     });
   });
