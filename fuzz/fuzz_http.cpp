@@ -5,8 +5,9 @@
 // fake Backend stands in for the Engine (LibTorch) so the target builds with clang alone.
 //
 // A finding: a sanitizer report, a hang (-timeout), or a reply the server must never send:
-// a 500 "internal" (an exception that was not the client's fault escaped a route), or a
-// well-formed input handed to the backend that the parsers should have refused.
+// a 500 "internal" (an exception that was not the client's fault escaped a route), or
+// /metrics counting a request without its status; or the backend handed an input the
+// parsers should have refused (wrong size, a non-finite value, a label out of range).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
