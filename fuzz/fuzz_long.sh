@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# `make fuzz-long`: each libFuzzer target to RUNS executions (default 10^6) from its corpus in
-# fuzz/corpus/<target>/, then the new coverage merged back into that corpus (minimized, so the
-# repository keeps a small corpus). Not in CI. Any finding fails (exit 1) and its input stays
-# in the current directory (crash-*, timeout-*, oom-*). Prints each target's executions.
+# `make fuzz-long`: each libFuzzer target (image, request, http) to RUNS executions (default
+# 10^6) from its corpus in fuzz/corpus/<target>/, then the new coverage merged back into that
+# corpus (minimized, so the repository keeps a small corpus). Not in CI. Any finding fails
+# (exit 1) and its input stays in the current directory (crash-*, timeout-*, oom-*). Prints
+# each target's executions.
 # Usage: fuzz/fuzz_long.sh <build dir> [runs]
 set -euo pipefail
 build=$1 runs=${2:-1000000}
 here=$(cd "$(dirname "$0")" && pwd)
 export UBSAN_OPTIONS="suppressions=$here/ubsan.supp:halt_on_error=1:print_stacktrace=1"
-for t in image request; do
+for t in image request http; do
   exe=$build/fuzz/fuzz_$t
   [ -x "$exe" ] || { echo "fuzz-long: $exe not built (needs clang++)" >&2; exit 1; }
   work=$(mktemp -d)

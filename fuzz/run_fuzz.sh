@@ -30,7 +30,8 @@ rc=$?
 set -e
 [ $rc -eq 0 ] && exit 0
 found=$(ls -t "$(pwd)"/crash-* "$(pwd)"/timeout-* "$(pwd)"/oom-* "$(pwd)"/leak-* 2>/dev/null | head -1 || true)
-if [ -n "$found" ] && ! "$exe" -error_exitcode=1 "$found" >/dev/null 2>&1; then
+# Replayed alone, a finding that reproduces exits nonzero; one that exits 0 did not reproduce.
+if [ -n "$found" ] && "$exe" -error_exitcode=1 "$found" >/dev/null 2>&1; then
   echo "fuzz finding (exit $rc) does not reproduce alone: $found; it fails all the same." \
        "Investigate, then add it under fuzz/regressions/" >&2
 else

@@ -138,6 +138,13 @@ TEST(ServeApi, SamplesTrainNewVersionsWhilePredictionsContinue) {
   EXPECT_NE(metrics->body.find("etuner_rounds_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("etuner_finetune_joules_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("etuner_frozen_blocks"), std::string::npos);
+  // A scrape is counted with the status it got (it was counted as -1, before the status was
+  // set: found by fuzz_http).
+  const auto again = c.Get("/metrics");
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->body.find("etuner_http_requests_total{route=\"metrics\",code=\"200\"}"),
+            std::string::npos);
+  EXPECT_EQ(again->body.find("code=\"-1\""), std::string::npos);
 }
 
 TEST(ServeApi, BadInputGetsJson4xxAndTheServerStaysUp) {

@@ -23,18 +23,13 @@
 #include "etuner/publisher.h"
 #include "etuner/runtime.h"
 #include "etuner/serve.h"
+#include "serve/backend.h"
 #include "serve/dir_lock.h"
 #include "serve/request.h"
 #include "serve/sample_store.h"
 #include "serve/setup.h"
 
 namespace etuner::serve {
-
-struct PredictResult {
-  int64_t label = 0;
-  double confidence = 0;
-  int version = 0;
-};
 
 // What the trainer last reported, for /v1/status and /metrics.
 struct TrainerView {
@@ -53,18 +48,18 @@ struct TrainerView {
   std::string storage_error;  // the last write failure, samples or checkpoints
 };
 
-class Engine {
+class Engine final : public Backend {
  public:
   explicit Engine(const ServeConfig& cfg);
   ~Engine();
   void start();
   void stop();  // finishes the round in progress (each round commits as it ends), joins
 
-  PredictResult predict(const std::vector<float>& pixels);
-  int64_t add_sample(std::vector<float> pixels, int64_t label);  // durable on return
-  nlohmann::json status() const;
-  std::string metrics_text() const;  // model and training gauges
-  const InputSpec& input() const { return input_; }
+  PredictResult predict(const std::vector<float>& pixels) override;
+  int64_t add_sample(std::vector<float> pixels, int64_t label) override;  // durable on return
+  nlohmann::json status() const override;
+  std::string metrics_text() const override;  // model and training gauges
+  const InputSpec& input() const override { return input_; }
   int version() const;
 
  private:

@@ -97,7 +97,7 @@ constexpr int kBacklog = 1024;  // connections the kernel queues before the pool
 
 }  // namespace
 
-Http::Http(Engine& engine, const ServeConfig& cfg)
+Http::Http(Backend& engine, const ServeConfig& cfg)
     : engine_(engine),
       cfg_(cfg),
       svr_(std::chrono::milliseconds(static_cast<int64_t>(cfg.request_timeout_s * 1000))) {
@@ -138,6 +138,7 @@ void Http::routes() {
   });
   svr_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     guarded("metrics", req, res, nullptr, [this](auto&, auto& r, auto&) {
+      r.status = 200;  // before guarded counts it: set_content leaves the status unset (-1)
       r.set_content(metrics_.render() + engine_.metrics_text(), "text/plain; version=0.0.4");
     });
   });

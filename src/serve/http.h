@@ -7,7 +7,8 @@
 #include <memory>
 #include <thread>
 
-#include "serve/engine.h"
+#include "etuner/serve.h"
+#include "serve/backend.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 
@@ -15,7 +16,7 @@ namespace etuner::serve {
 
 class Http {
  public:
-  Http(Engine& engine, const ServeConfig& cfg);
+  Http(Backend& engine, const ServeConfig& cfg);
   ~Http();
   int start();  // binds and serves on a thread of its own; returns the port
   void stop();  // stops accepting and waits for requests in flight
@@ -33,7 +34,7 @@ class Http {
   void ready(httplib::Response& res);
   void add_sample(const httplib::Request& req, httplib::Response& res, const std::string& body);
 
-  Engine& engine_;
+  Backend& engine_;
   ServeConfig cfg_;
   Metrics metrics_;
   BoundedServer svr_;
