@@ -317,12 +317,14 @@ class PyRuntime {
     d["finetune_s"] = t.finetune_s;
     d["decision_s"] = t.decision_s;
     d["modeled_s"] = t.modeled_s;
+    d["modeled_j"] = t.modeled_j;
     d["finetune_j"] = t.finetune_j;
     d["inference_j"] = t.inference_j;
     d["inference_s"] = t.inference_s;
     d["drifts"] = t.drifts;
     d["similarity_s"] = t.similarity_s;
     d["adapt_s"] = t.adapt_s;
+    d["adapt_steps"] = t.adapt_steps;
     d["pseudo_labeled"] = t.pseudo_labeled;
     d["samples_trained"] = t.samples_trained;
     d["cache_hits"] = t.cache_hits;

@@ -9,8 +9,9 @@ constexpr double kMomentum = 0.9;     // EATA's SGD momentum
 constexpr double kMeanDecay = 0.9;    // running mean answer: 0.9 old + 0.1 new (EATA)
 constexpr int64_t kFisherBatch = 64;  // inputs per Fisher backward pass
 
-torch::Tensor entropy_of(const torch::Tensor& logits) {
-  return -(torch::softmax(logits, 1) * torch::log_softmax(logits, 1)).sum(1);
+// EATA's confidence bound: `margin` x ln(classes).
+double entropy_bound(double margin, int64_t classes) {
+  return margin * std::log(static_cast<double>(classes));
 }
 
 // Only the norm parameters take gradients in the answering copy (it is the adapter's own).
@@ -53,8 +54,7 @@ void EntropyStep::attach(model::BlockModel& serving) {
 }
 
 torch::Tensor EntropyStep::select(const torch::Tensor& probs, const torch::Tensor& entropy) {
-  const double margin = options_.entropy_margin * std::log(static_cast<double>(probs.size(1)));
-  auto keep = entropy.lt(margin);
+  auto keep = entropy.lt(entropy_bound(options_.entropy_margin, probs.size(1)));
   if (mean_probs_.defined()) {
     const auto cos = torch::cosine_similarity(mean_probs_.unsqueeze(0), probs, 1);
     keep = keep.logical_and(cos.abs().lt(options_.redundancy_margin));
@@ -73,12 +73,13 @@ torch::Tensor EntropyStep::fisher_penalty() const {
 int64_t EntropyStep::step(model::BlockModel& serving, const torch::Tensor& x) {
   if (!opt_) return 0;
   serving.set_training(false);  // statistics come from the bn step, not from this batch
-  const auto logits = serving.forward(x);
-  const auto entropy = entropy_of(logits);
-  const auto probs = torch::softmax(logits, 1).detach();
+  const auto log_probs = torch::log_softmax(serving.forward(x), 1);
+  const auto p = log_probs.exp();
+  const auto entropy = -(p * log_probs).sum(1);
+  const auto probs = p.detach();
   const auto rows = select(probs, entropy.detach());
   if (rows.numel() == 0) return 0;
-  const double margin = options_.entropy_margin * std::log(static_cast<double>(probs.size(1)));
+  const double margin = entropy_bound(options_.entropy_margin, probs.size(1));
   const auto e = entropy.index_select(0, rows);
   const auto weight = torch::exp(margin - e.detach());  // more confident, more weight
   const auto loss = (e * weight).mean() + fisher_penalty();

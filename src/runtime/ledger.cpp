@@ -41,15 +41,17 @@ void Ledger::count_decision_pass(int64_t images, int from_unit, int to_unit) {
   const int units = static_cast<int>(flops_.unit_forward_flops.size());
   if (units == 0) return;  // no input seen yet: nothing to count
   const int to = to_unit < 0 ? units : std::min(to_unit, units);
-  const double f = static_cast<double>(images) * flops_.range(std::min(from_unit, to), to);
-  totals_.decision_flops += f;
-  book_modeled(f, f / profile_.train_flops_per_s);
+  count_decision_flops(static_cast<double>(images) * flops_.range(std::min(from_unit, to), to));
 }
 
 void Ledger::count_adaptation_step(int64_t images) {
-  const double f = 3.0 * static_cast<double>(images) * flops_.total();
-  totals_.decision_flops += f;
-  book_modeled(f, f / profile_.train_flops_per_s);
+  count_decision_flops(3.0 * static_cast<double>(images) * flops_.total());
+}
+
+// Decision work runs at the training throughput with no overhead.
+void Ledger::count_decision_flops(double flops) {
+  totals_.decision_flops += flops;
+  book_modeled(flops, flops / profile_.train_flops_per_s);
 }
 
 void Ledger::count_trial(int steps, double train_flops) {

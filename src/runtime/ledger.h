@@ -58,6 +58,7 @@ class Ledger {
 
  private:
   meter::Measurement end_window(const char* key);
+  void count_decision_flops(double flops);
   // Books modeled work: `seconds` of device time that ran `flops` FLOPs.
   void book_modeled(double flops, double seconds);
   // On CUDA, waits for queued kernels so a window ends after its work, not its launches.

@@ -27,8 +27,10 @@ bool Publisher::deploy_if_ready(double now_s) {
 }
 
 void Publisher::deploy(const model::BlockModel& trained, int64_t consumed) {
-  stage(trained, -std::numeric_limits<double>::infinity(), consumed);
-  deploy_if_ready(-std::numeric_limits<double>::infinity());
+  next_.reset();
+  deployed_ = snapshot(trained);
+  ++version_;
+  deployed_consumed_ = consumed;
 }
 
 double Publisher::next_deploy_s() const {

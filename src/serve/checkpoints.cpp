@@ -23,14 +23,6 @@ void fsync_path(const std::string& path, int flags) {
   if (rc != 0) throw IoError("fsync of '" + path + "' failed");
 }
 
-// A checkpoint holds CPU tensors, so a data directory written on a GPU restarts on a CPU too.
-// (A copy per commit: small beside a round, and a no-op move on the CPU.)
-std::unique_ptr<model::BlockModel> on_cpu(const model::BlockModel& m) {
-  auto copy = m.clone();
-  copy->to(torch::kCPU);
-  return copy;
-}
-
 // "a/b", "a/b/" -> "a"; "b" -> ".".
 std::string parent_dir(const std::string& dir) {
   fs::path p = fs::path(dir).lexically_normal();
@@ -54,7 +46,7 @@ void write_checkpoint(const std::string& dir, const model::BlockModel& m, int ve
   const std::string final_path = checkpoint_path(dir, version), tmp = final_path + ".part";
   if (g_fail_writes)
     throw IoError("cannot write checkpoint '" + tmp + "': No space left on device (test fault)");
-  on_cpu(m)->save(tmp);       // serialized in memory, then written with every error checked
+  m.save(tmp);                // serialized in memory, then written with every error checked
   fsync_path(tmp, O_RDONLY);  // the bytes are on disk before the name points at them
   std::error_code ec;
   fs::rename(tmp, final_path, ec);

@@ -15,6 +15,7 @@
 namespace etuner::serve {
 
 std::string checkpoint_path(const std::string& dir, int version);
+// Writes m's tensors where they are: pass a CPU model, so the file loads on any machine.
 void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version);
 // Tests: while on, write_checkpoint fails as on a full disk (before touching any file).
 void fail_checkpoint_writes_for_tests(bool on);

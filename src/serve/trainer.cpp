@@ -45,6 +45,16 @@ void lower_priority(int increment, bool idle) {
   }
 }
 
+// Checkpoints hold CPU tensors, so a data directory written on a GPU restarts on a CPU too.
+// On the CPU the model itself is written, without a copy.
+std::shared_ptr<const model::BlockModel> on_cpu(std::shared_ptr<const model::BlockModel> m,
+                                                const torch::Device& device) {
+  if (device.is_cpu()) return m;
+  std::shared_ptr<model::BlockModel> copy = m->clone();
+  copy->to(torch::kCPU);
+  return copy;
+}
+
 }  // namespace
 
 void Engine::start() {
@@ -209,8 +219,8 @@ bool Engine::adaptation_due() const {
 void Engine::commit(const std::vector<int64_t>& ids) {
   const auto trained = rt_->answering();  // the trainer thread's alone while it commits
   const int version = committed_->version() + 1;
-  write_checkpoint(checkpoint_dir_, *trained, version);  // durable before the store points at it
-  store_->commit_version(version, ids);                  // the commit point
+  write_checkpoint(checkpoint_dir_, *on_cpu(trained, device_), version);  // durable first
+  store_->commit_version(version, ids);                                   // the commit point
   committed_->deploy(*trained);
   committed_adapt_steps_ = rt_->totals().adapt_steps;
   last_commit_ = Clock::now();
