@@ -59,8 +59,9 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0
 # thread, so TSan checks our threads (trainer, HTTP pool, store) and not libgomp.
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(SAN_DIR)/tsan.supp \
   OMP_NUM_THREADS=1
-# The tests `make tsan` runs: every serve test (API, store, parse, crash, CLI) and the runtime's.
-TSAN_TARGETS = etuner test_serve test_serve_crash test_runtime
+# The tests `make tsan` runs: every serve test (API, store, parse, crash, power loss, CLI) and
+# the runtime's.
+TSAN_TARGETS = etuner test_serve test_serve_crash test_serve_powercut test_runtime
 TSAN_TESTS = ^serve\.|^(Runtime|DriftMonitor|ReplayBuffer)\.|EveryPreset\.
 
 sanitize: setup

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -161,6 +162,41 @@ TEST(ServePowerCut, AcknowledgedDataSurvivesPowerCutsAtRandomPoints) {
   ::kill(child.pid, SIGTERM);
   waitpid(child.pid, &child.wstatus, 0);
   EXPECT_TRUE(WIFEXITED(child.wstatus) && WEXITSTATUS(child.wstatus) == 0);
+}
+
+// A --data-dir that does not exist yet: serve makes it and its missing parents, and the cut
+// must not take them back with the samples acknowledged in them (each new directory's name is
+// durable only once its parent is fsynced; SQLite fsyncs only the data directory itself).
+TEST(ServePowerCut, ANewNestedDataDirectorySurvivesACut) {
+  const std::string root = fixtures::temp_dir("serve-powercut-newdir");
+  const std::string watched = root + "/disk", data = watched + "/new/data";
+  fs::create_directories(watched);
+  const powercut::Shadow shadow{fs::canonical(watched).string(), root + "/shadow"};
+  powercut::sync_all(shadow);  // power on: the disk holds only an empty directory
+  auto child = serve_test::spawn_serve(
+      {data,
+       root + "/port",
+       root + "/server.log",
+       {"LD_PRELOAD=" ETUNER_POWERCUT_LIB, "ETUNER_POWERCUT_DIR=" + shadow.root,
+        "ETUNER_POWERCUT_SHADOW=" + shadow.shadow, "ETUNER_POWERCUT_KILL_AT=0"}});
+  ASSERT_GT(child.port, 0) << serve_test::tail_of(root + "/server.log");
+  Load load;
+  load.start(child.port, 7);
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(load.mu);
+      if (load.acked.size() >= 8) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  serve_test::kill_child(child);  // the power cut
+  load.join();
+  ASSERT_GE(load.acked.size(), 8u) << serve_test::tail_of(root + "/server.log");
+  powercut::restore(shadow, root + "/check");
+  const std::string db = root + "/check/new/data/samples.db";
+  ASSERT_TRUE(fs::exists(db)) << "the new data directory was lost with " << load.acked.size()
+                              << " acknowledged samples";
+  serve_test::expect_acknowledged(db, load);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <vector>
 
 #include "etuner/error.h"
 
@@ -37,12 +38,20 @@ std::string checkpoint_path(const std::string& dir, int version) {
   return dir + "/v" + std::to_string(version) + ".pt";
 }
 
-void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version) {
+void make_durable_dir(const std::string& dir) {
+  std::vector<std::string> missing;  // dir and each missing parent, deepest first
+  for (fs::path p = fs::path(dir).lexically_normal(); !p.empty() && !fs::exists(p);
+       p = fs::path(parent_dir(p.string())))
+    missing.push_back(p.string());
   fs::create_directories(dir);
-  // The directory's own name is durable only once its parent is fsynced. It may have been
-  // made by an earlier run that died before that, so this is not only for a new directory
-  // (the power-loss test lost checkpoints/ whole without it: docs/serve.md, "Power loss").
-  fsync_path(parent_dir(dir), O_RDONLY | O_DIRECTORY);
+  for (const auto& level : missing) fsync_path(parent_dir(level), O_RDONLY | O_DIRECTORY);
+  if (missing.empty()) fsync_path(parent_dir(dir), O_RDONLY | O_DIRECTORY);
+}
+
+void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version) {
+  // The power-loss test lost checkpoints/ whole without its parent's fsync (docs/serve.md,
+  // "Power loss").
+  make_durable_dir(dir);
   const std::string final_path = checkpoint_path(dir, version), tmp = final_path + ".part";
   if (g_fail_writes)
     throw IoError("cannot write checkpoint '" + tmp + "': No space left on device (test fault)");

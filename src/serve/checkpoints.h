@@ -15,6 +15,10 @@
 namespace etuner::serve {
 
 std::string checkpoint_path(const std::string& dir, int version);
+// Creates dir and its missing parents so that a power cut cannot take them back: a new
+// directory's name is durable only once its parent is fsynced. dir's own parent is fsynced
+// even when dir exists, since an earlier run may have died between mkdir and that fsync.
+void make_durable_dir(const std::string& dir);
 // Writes m's tensors where they are: pass a CPU model, so the file loads on any machine.
 void write_checkpoint(const std::string& dir, const model::BlockModel& m, int version);
 // Tests: while on, write_checkpoint fails as on a full disk (before touching any file).

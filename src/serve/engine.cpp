@@ -61,7 +61,7 @@ Engine::Engine(const ServeConfig& cfg)
   torch::set_num_threads(cfg_.torch_threads);
   limit_blas_threads(cfg_.torch_threads);
   validate(cfg_);
-  std::filesystem::create_directories(cfg_.data_dir);
+  make_durable_dir(cfg_.data_dir);  // a power cut must not take a new --data-dir back
   lock_ = std::make_unique<DirLock>(cfg_.data_dir);  // before anything reads or writes there
   Task task = build_task(cfg_);
   input_ = task.input;
