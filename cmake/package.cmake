@@ -14,6 +14,11 @@ add_library(etuner_library INTERFACE)
 target_link_libraries(etuner_library INTERFACE ${_etuner_module_targets})
 set_target_properties(etuner_library PROPERTIES EXPORT_NAME etuner)
 add_library(etuner::etuner ALIAS etuner_library)  # the same name under add_subdirectory
+# The modules of a sanitizer build (make sanitize, make tsan) call the sanitizer runtime, so a
+# program linking them must link that runtime too (examples.install_build_run does).
+if(ETUNER_SANITIZE)
+  target_link_options(etuner_library INTERFACE -fsanitize=${ETUNER_SANITIZE})
+endif()
 
 # Under add_subdirectory, the targets find_package() imported here (torch, zlib, ...) are
 # visible in this directory only, yet the parent's programs link them through
