@@ -90,6 +90,30 @@ TEST(Runtime, RealtimeAnswersWithTheVersionDeployedAtArrival) {
   EXPECT_EQ(rt.predict(x).version, 1);
 }
 
+// Under realtime, answering holds the device (1x forward FLOPs per image at the profile's
+// throughput): requests answered while it idles delay nothing, requests answered during a
+// round push the next round back by exactly their modeled seconds.
+TEST(Runtime, RealtimeAnswersHoldTheDevice) {
+  const auto& p = device_profile("cpu-2core");
+  auto [x, y] = batch(8, 1);
+  const auto requests = batch(200, 2).first;
+  const double per_image =
+      model::profile_flops(*model::make("tiny", {1, 12, 12, 10}), x.slice(0, 0, 1)).total();
+  const double held = 200 * per_image / p.train_flops_per_s;
+  auto rt = make("immediate", "realtime");
+  rt.predict(requests);  // the device idles
+  rt.add_labeled(x, y, 10.0);
+  const auto first = rt.advance(10.0);
+  ASSERT_TRUE(first.has_value());
+  rt.predict(requests);  // answered while the round trains
+  auto [x2, y2] = batch(8, 3);
+  rt.add_labeled(x2, y2, first->end_s);
+  EXPECT_FALSE(rt.advance(first->end_s).has_value());
+  EXPECT_FALSE(rt.advance(first->end_s + 0.99 * held).has_value());
+  EXPECT_TRUE(rt.advance(first->end_s + held).has_value());
+  EXPECT_EQ(rt.totals().decision_flops, 0);  // answers are not fine-tuning work
+}
+
 TEST(Runtime, RealtimeQueuesBatchesWhileTheDeviceIsBusy) {
   auto rt = make("immediate", "realtime");
   auto [x, y] = batch(8, 1);
@@ -111,7 +135,9 @@ TEST(Runtime, LagCountsLabeledSamplesTheAnsweringVersionHasNotConsumed) {
   EXPECT_EQ(rt.predict(x).lag_samples, 8);  // training: version 0 has not seen the batch
   rt.add_labeled(x, y, 10.0 + first->modeled_s / 2);
   EXPECT_EQ(rt.predict(x).lag_samples, 16);
-  auto second = rt.advance(first->end_s);  // version 1 deploys, the queued batch starts
+  EXPECT_FALSE(rt.advance(first->end_s));        // version 1 deploys; the answers given during the
+  EXPECT_EQ(rt.predict(x).lag_samples, 8);       // round still hold the device (microseconds here)
+  auto second = rt.advance(first->end_s + 1.0);  // the queued batch starts
   ASSERT_TRUE(second);
   EXPECT_EQ(rt.predict(x).lag_samples, 8);
   rt.advance(second->end_s);

@@ -40,6 +40,7 @@ struct Runtime::Impl {
   policy::ScheduleSignals schedule_signals(double now_s) const;
   policy::RoundDecision decide(double now_s);
   void deploy_if_ready(double now_s);
+  void hold_device();  // realtime: the passes outside rounds hold the device
   void retire(std::vector<PendingBatch> batches);
 
   // round.cpp
@@ -66,7 +67,8 @@ struct Runtime::Impl {
   // skips the frozen prefix in every round the prefix has not changed since it was cached.
   std::shared_ptr<tuning::ActivationCache> prefix_cache_;
   TrueScenario true_scenario_;
-  double busy_until_s_ = 0;
+  double busy_until_s_ = 0;    // realtime: the device is held until then
+  double last_advance_s_ = 0;  // stream time of the last advance() (see hold_device)
   std::string last_freeze_reason_;
 };
 

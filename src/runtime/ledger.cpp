@@ -1,6 +1,7 @@
 #include "runtime/ledger.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace etuner::runtime {
 
@@ -51,13 +52,23 @@ void Ledger::count_adaptation_step(int64_t images) {
 // Decision work runs at the training throughput with no overhead.
 void Ledger::count_decision_flops(double flops) {
   totals_.decision_flops += flops;
-  book_modeled(flops, flops / profile_.train_flops_per_s);
+  const double seconds = flops / profile_.train_flops_per_s;
+  book_modeled(flops, seconds);
+  held_s_ += seconds;
 }
 
 void Ledger::count_trial(int steps, double train_flops) {
   totals_.train_flops += train_flops;
-  book_modeled(train_flops, profile_.round_seconds(steps, train_flops));
+  const double seconds = profile_.round_seconds(steps, train_flops);
+  book_modeled(train_flops, seconds);
+  held_s_ += seconds;
 }
+
+void Ledger::count_answer_pass(int64_t images) {
+  held_s_ += static_cast<double>(images) * flops_.total() / profile_.train_flops_per_s;
+}
+
+double Ledger::take_held_s() { return std::exchange(held_s_, 0.0); }
 
 void Ledger::book_modeled(double flops, double seconds) {
   const double joules_per_flop =

@@ -38,6 +38,13 @@ class Ledger {
   void count_adaptation_step(int64_t images);
   // A profiling trial's training: training FLOPs and modeled seconds, no round.
   void count_trial(int steps, double train_flops);
+  // Answering `images` requests: a forward pass through every unit. Not fine-tuning work (no
+  // total changes), but under the realtime protocol it holds the device like any other pass.
+  void count_answer_pass(int64_t images);
+  // The modeled device seconds of every pass outside rounds (answers, decisions, adaptation,
+  // trials) booked since the last call; the realtime protocol places them on the device's
+  // timeline (Runtime::Impl::hold_device).
+  double take_held_s();
 
   void begin_infer();
   void end_infer();
@@ -69,6 +76,7 @@ class Ledger {
   torch::Device device_;
   model::FlopsProfile flops_;
   Totals totals_;
+  double held_s_ = 0;  // see take_held_s
 };
 
 }  // namespace etuner::runtime

@@ -48,6 +48,8 @@ Prediction Runtime::Impl::predict(const torch::Tensor& images) {
 void Runtime::Impl::answer_chunk(const torch::Tensor& images, Prediction& p) {
   ledger_.begin_infer();
   auto x = images.to(cfg_.device);
+  ledger_.profile_once(*working_, x);
+  ledger_.count_answer_pass(x.size(0));
   {
     torch::NoGradGuard no_grad;
     auto probs = torch::softmax(adapter_.serving().forward(x), 1);
@@ -114,8 +116,21 @@ void Runtime::Impl::retire(std::vector<PendingBatch> batches) {
   for (auto& b : batches) replay_.add(b.x, b.y, b.first_id);
 }
 
+// Under realtime, the passes outside rounds since the last call (answers, decisions,
+// adaptation, trials) hold the device for their modeled seconds. They are placed as early as
+// the device was free after that call, so a pass run while the device idled delays nothing,
+// and passes run during a round push the next round back. (A real device would interleave
+// them with the round and so deploy its version later; the device time is the same.)
+void Runtime::Impl::hold_device() {
+  const double held = ledger_.take_held_s();
+  if (cfg_.protocol == Protocol::kRealtime && held > 0)
+    busy_until_s_ = std::max(busy_until_s_, last_advance_s_) + held;
+}
+
 std::optional<RoundRecord> Runtime::Impl::advance(double now_s) {
   deploy_if_ready(now_s);
+  hold_device();
+  last_advance_s_ = now_s;
   if (now_s < busy_until_s_ || pending_.empty()) return std::nullopt;
   const auto decision = decide(now_s);
   if (!decision.run) {
