@@ -406,6 +406,14 @@ TEST(Runtime, AdaptationBeforeAnyLabeledBatchIsCounted) {
   auto rt = make("etuner");
   rt.predict(x);  // one adaptation step of bn_chunk (10) images
   EXPECT_DOUBLE_EQ(rt.totals().decision_flops, 10 * per_image);
+  EXPECT_DOUBLE_EQ(rt.totals().decision_by_kind.batchnorm, 10 * per_image);
+  // A labeled batch adds its test-then-train pass; the kinds still sum to the total.
+  auto [lx, ly] = batch(8, 4);
+  rt.add_labeled(lx, ly, 1.0);
+  const auto& by = rt.totals().decision_by_kind;
+  EXPECT_DOUBLE_EQ(by.test_then_train, 8 * per_image);
+  EXPECT_DOUBLE_EQ(by.test_then_train + by.batchnorm + by.probes + by.adaptation_steps,
+                   rt.totals().decision_flops);
 }
 
 // While the frozen prefix stays as it was, its output on the CKA probe cannot change, so a

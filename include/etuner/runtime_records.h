@@ -65,6 +65,14 @@ struct Totals {
   // Forward passes run to decide (test-then-train, CKA and plasticity probes, BatchNorm
   // adaptation): work a device does for fine-tuning that no round counts.
   double decision_flops = 0;
+  // decision_flops by what ran the passes (they sum to it): where fusing a decision into a
+  // pass that runs anyway would save most (issue 20, item 2).
+  struct DecisionFlops {
+    double test_then_train = 0;   // accuracy of the serving version on each labeled batch
+    double batchnorm = 0;         // BatchNorm statistics passes (adapter bn, refresh at deploy)
+    double probes = 0;            // CKA and plasticity probes
+    double adaptation_steps = 0;  // eata's entropy steps and Fisher estimate
+  } decision_by_kind;
 };
 
 // Ids (as add_labeled returned them) of labeled samples consumed, oldest first.

@@ -74,7 +74,7 @@ void Adapter::step(const torch::Tensor& x) {
   ledger_.count_adaptation();
   if (options_.bn_adapt) tuning::adapt_batchnorm(*serving_, x, options_.bn_alpha);
   ledger_.profile_once(*serving_, x);
-  if (options_.bn_adapt) ledger_.count_decision_pass(x.size(0));
+  if (options_.bn_adapt) ledger_.count_decision_pass(Ledger::Decision::kBatchNorm, x.size(0));
   if (!options_.entropy_steps) return;
   entropy_.step(*serving_, x);
   ledger_.count_adaptation_step(x.size(0));
@@ -114,7 +114,7 @@ void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_pref
   if (kept < serving_->num_blocks()) {
     const auto x = newest(recent_x_, options_.bn_images);
     tuning::adapt_batchnorm(*serving_, x, kDeployAlpha, kept);
-    ledger_.count_decision_pass(x.size(0));
+    ledger_.count_decision_pass(Ledger::Decision::kBatchNorm, x.size(0));
   }
   ledger_.end_adapt();
 }

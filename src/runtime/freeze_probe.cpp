@@ -45,7 +45,7 @@ void FreezeProbe::measure(model::BlockModel& m, const torch::Tensor& fresh,
     // the one kept at an earlier check while the prefix stayed the same.
     const int from = probe_prefix_.defined() ? frozen_prefix_ : 0;
     auto outs = tuning::block_outputs(m, from > 0 ? probe_prefix_ : probe_, frozen_prefix_, from);
-    ledger_.count_decision_pass(probe_.size(0), from, m.num_blocks());
+    ledger_.count_decision_pass(Ledger::Decision::kProbe, probe_.size(0), from, m.num_blocks());
     if (from > 0 && verify_) verify_prefix_output(m, outs, from);
     if (from == 0 && frozen_prefix_ > 0) probe_prefix_ = outs[frozen_prefix_ - 1];
     std::vector<torch::Tensor> grams(outs.size());

@@ -38,20 +38,37 @@ void Ledger::end_adapt() {
   totals_.adapt_s += m.time_s;
 }
 
-void Ledger::count_decision_pass(int64_t images, int from_unit, int to_unit) {
+void Ledger::count_decision_pass(Decision kind, int64_t images, int from_unit, int to_unit) {
   const int units = static_cast<int>(flops_.unit_forward_flops.size());
   if (units == 0) return;  // no input seen yet: nothing to count
   const int to = to_unit < 0 ? units : std::min(to_unit, units);
-  count_decision_flops(static_cast<double>(images) * flops_.range(std::min(from_unit, to), to));
+  count_decision_flops(kind,
+                       static_cast<double>(images) * flops_.range(std::min(from_unit, to), to));
 }
 
 void Ledger::count_adaptation_step(int64_t images) {
-  count_decision_flops(3.0 * static_cast<double>(images) * flops_.total());
+  count_decision_flops(Decision::kAdaptationStep,
+                       3.0 * static_cast<double>(images) * flops_.total());
 }
 
 // Decision work runs at the training throughput with no overhead.
-void Ledger::count_decision_flops(double flops) {
+void Ledger::count_decision_flops(Decision kind, double flops) {
   totals_.decision_flops += flops;
+  auto& by = totals_.decision_by_kind;
+  switch (kind) {
+    case Decision::kTestThenTrain:
+      by.test_then_train += flops;
+      break;
+    case Decision::kBatchNorm:
+      by.batchnorm += flops;
+      break;
+    case Decision::kProbe:
+      by.probes += flops;
+      break;
+    case Decision::kAdaptationStep:
+      by.adaptation_steps += flops;
+      break;
+  }
   const double seconds = flops / profile_.train_flops_per_s;
   book_modeled(flops, seconds);
   held_s_ += seconds;

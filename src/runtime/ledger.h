@@ -30,9 +30,11 @@ class Ledger {
   void begin_decide();
   void end_decide();
   void end_adapt();  // a decide window that was label-free adaptation
+  // What a decision pass is for (Totals::decision_by_kind).
+  enum class Decision { kTestThenTrain, kBatchNorm, kProbe, kAdaptationStep };
   // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
   // last unit): decision FLOPs and modeled device seconds.
-  void count_decision_pass(int64_t images, int from_unit = 0, int to_unit = -1);
+  void count_decision_pass(Decision kind, int64_t images, int from_unit = 0, int to_unit = -1);
   // A label-free training step (adapter eata) on `images`: forward and backward through every
   // unit, 3 forward passes' FLOPs as a round's trainable units are counted; decision FLOPs.
   void count_adaptation_step(int64_t images);
@@ -65,7 +67,7 @@ class Ledger {
 
  private:
   meter::Measurement end_window(const char* key);
-  void count_decision_flops(double flops);
+  void count_decision_flops(Decision kind, double flops);
   // Books modeled work: `seconds` of device time that ran `flops` FLOPs.
   void book_modeled(double flops, double seconds);
   // On CUDA, waits for queued kernels so a window ends after its work, not its launches.

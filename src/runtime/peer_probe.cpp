@@ -70,7 +70,7 @@ void PeerProbe::measure_plasticity(model::BlockModel& m, const torch::Tensor& fr
   if (probe_.defined()) {
     auto now = tuning::block_outputs(m, probe_, frozen_prefix);
     // Every block's output, the frozen ones included, from the probe itself.
-    ledger_.count_decision_pass(probe_.size(0), 0, m.num_blocks());
+    ledger_.count_decision_pass(Ledger::Decision::kProbe, probe_.size(0), 0, m.num_blocks());
     if (reference_.size() == now.size()) {
       s.plasticity.assign(now.size(), 0.0);
       for (size_t b = frozen_prefix; b < now.size(); ++b)

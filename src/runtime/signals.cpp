@@ -28,7 +28,7 @@ double Signals::observe_batch(model::BlockModel& serving, const torch::Tensor& x
                               const torch::Tensor& y, int version) {
   ledger_.begin_decide();
   const double acc = tuning::evaluate(serving, x, y).accuracy;
-  ledger_.count_decision_pass(x.size(0));
+  ledger_.count_decision_pass(Ledger::Decision::kTestThenTrain, x.size(0));
   newest_accuracy_ = acc;
   recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
   if (gain_open_ && version >= gain_version_) {
