@@ -64,6 +64,7 @@ def plot(entry):
     line = " ".join(f"{by_name[p][0]:.1f},{by_name[p][1]:.1f}" for p in front if p in by_name)
     if line:
         svg.append(f'<polyline points="{line}" fill="none" stroke="#c33" stroke-dasharray="4 3"/>')
+    placed = []  # label boxes so far: points close together get their labels stacked
     for p, e, a, h in pts:
         cx, cy = x(e), y(a)
         svg.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(a - h):.1f}" y2="{y(a + h):.1f}" '
@@ -72,9 +73,19 @@ def plot(entry):
         svg.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" stroke="#c33" '
                    f'fill="{"#c33" if on else "white"}"><title>{esc(p)}: {a:.2f}%, '
                    f'{e:.1f} J</title></circle>')
-        svg.append(f'<text x="{cx + 6:.1f}" y="{cy - 4:.1f}" font-size="11">{esc(p)}</text>')
+        lx, ly = label_spot(placed, cx + 6, cy - 4, 6.2 * len(p))
+        svg.append(f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="11">{esc(p)}</text>')
     svg.append("</svg>")
     return "\n".join(svg)
+
+
+def label_spot(placed, lx, ly, width, height=12):
+    """The first spot at or below (lx, ly) where a label box overlaps none already placed."""
+    while any(lx < px + pw and px < lx + width and ly - height < py and py - height < ly
+              for px, py, pw in placed):
+        ly += height
+    placed.append((lx, ly, width))
+    return lx, ly
 
 
 def axes(pts, x, y):
