@@ -5,6 +5,24 @@
 
 namespace etuner::runtime {
 
+namespace {
+
+double& share_of(Totals::DecisionFlops& by, Ledger::Decision kind) {
+  switch (kind) {
+    case Ledger::Decision::kTestThenTrain:
+      return by.test_then_train;
+    case Ledger::Decision::kBatchNorm:
+      return by.batchnorm;
+    case Ledger::Decision::kProbe:
+      return by.probes;
+    case Ledger::Decision::kAdaptationStep:
+      break;
+  }
+  return by.adaptation_steps;
+}
+
+}  // namespace
+
 Ledger::Ledger(std::unique_ptr<meter::Meter> meter, DeviceProfile profile, torch::Device device)
     : meter_(std::move(meter)), profile_(std::move(profile)), device_(device) {}
 
@@ -54,21 +72,7 @@ void Ledger::count_adaptation_step(int64_t images) {
 // Decision work runs at the training throughput with no overhead.
 void Ledger::count_decision_flops(Decision kind, double flops) {
   totals_.decision_flops += flops;
-  auto& by = totals_.decision_by_kind;
-  switch (kind) {
-    case Decision::kTestThenTrain:
-      by.test_then_train += flops;
-      break;
-    case Decision::kBatchNorm:
-      by.batchnorm += flops;
-      break;
-    case Decision::kProbe:
-      by.probes += flops;
-      break;
-    case Decision::kAdaptationStep:
-      by.adaptation_steps += flops;
-      break;
-  }
+  share_of(totals_.decision_by_kind, kind) += flops;
   const double seconds = flops / profile_.train_flops_per_s;
   book_modeled(flops, seconds);
   held_s_ += seconds;
