@@ -5,3 +5,9 @@ add_test(NAME scorecard
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scorecard_test.py
           $<TARGET_FILE:etuner> ${PROJECT_SOURCE_DIR})
 set_tests_properties(scorecard PROPERTIES LABELS unit TIMEOUT 120)
+# docs/results.md's scorecard tables must be what scorecard_md.py makes of the committed json.
+add_test(NAME scorecard.results_page
+  COMMAND ${Python3_EXECUTABLE} scripts/scorecard_md.py bench/results/scorecard-standard.json
+          --check docs/results.md
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(scorecard.results_page PROPERTIES LABELS unit TIMEOUT 60)
