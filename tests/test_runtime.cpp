@@ -9,8 +9,11 @@
 #include "etuner/presets.h"
 #include "etuner/publisher.h"
 #include "etuner/runtime.h"
+#include "etuner/tuning.h"
+#include "runtime/adapter.h"
 #include "runtime/drift_monitor.h"
 #include "runtime/entropy_step.h"
+#include "runtime/ledger.h"
 #include "runtime/replay_buffer.h"
 
 using namespace etuner;
@@ -726,4 +729,71 @@ TEST(Runtime, AResetAfterEveryStepAnswersWithTheDeployedWeights) {
   auto rt = make("tta", "instant", params);
   rt.predict(a);
   EXPECT_TRUE(torch::equal(rt.predict(b).confidence, make("never").predict(b).confidence));
+}
+
+// Fused statistics (adapt.bn_fused): the answering pass tallies BatchNorm inputs and the
+// adaptation step spends them, so there is no second pass. Answers stay causal (the first
+// chunk is answered by the deployed statistics, as without fusing) and the decision costs
+// 3 FLOPs per tallied value (a sum and a sum of squares) instead of a forward pass per image.
+TEST(Runtime, FusedBatchnormAnswersCausallyWithoutASecondPass) {
+  const auto x1 = batch(10, 3).first, x2 = batch(10, 5).first;
+  auto separate = make("etuner");
+  auto fused = make("etuner", "instant", {{"adapt", {{"bn_fused", true}}}});
+  EXPECT_TRUE(torch::equal(fused.predict(x1).confidence, separate.predict(x1).confidence));
+  const auto next = fused.predict(x2).confidence;
+  EXPECT_FALSE(torch::equal(next, make("etuner").predict(x2).confidence));  // statistics moved
+  // tiny: two BatchNorm layers of 8 channels over 12x12 maps, two chunks of 10 images.
+  const double tallied = 2 * (10 * 12 * 12 * 8) * 2;
+  EXPECT_DOUBLE_EQ(fused.totals().decision_by_kind.batchnorm, 3 * tallied);
+}
+
+// A deploy under fused statistics runs no pass over recent requests: the first full chunk
+// after it is tallied by the new version's copy and moves its trained blocks half-way.
+TEST(Runtime, FusedBatchnormRefreshesADeployedVersionWithoutAPass) {
+  const auto x1 = batch(10, 3).first, x2 = batch(10, 5).first;
+  auto fused = make("immediate-bn", "instant", {{"adapt", {{"bn_fused", true}}}});
+  auto separate = make("immediate-bn");
+  for (auto* rt : {&fused, &separate}) {
+    rt->predict(x1);
+    auto [lx, ly] = batch(8, 4);
+    rt->add_labeled(lx, ly, 1.0);
+    ASSERT_TRUE(rt->advance(1.0).has_value());
+  }
+  const double before = fused.totals().decision_by_kind.batchnorm;
+  EXPECT_GT(separate.totals().decision_by_kind.batchnorm, 0);
+  fused.predict(x2);
+  const double tallied = 2 * (10 * 12 * 12 * 8);  // one chunk through both BatchNorm layers
+  EXPECT_DOUBLE_EQ(fused.totals().decision_by_kind.batchnorm - before, 3 * tallied);
+  EXPECT_DOUBLE_EQ(before, 3 * tallied);  // the first chunk's step; the deploy added nothing
+}
+
+// The first step after a deploy moves the new version's trained blocks half-way to the
+// tallied statistics and its carried-over prefix by the usual share (bn_alpha).
+TEST(Adapter, FusedStepAfterADeployMovesTrainedBlocksHalfWay) {
+  torch::manual_seed(0);
+  std::shared_ptr<model::BlockModel> v0 = model::make("tiny", {1, 12, 12, 10});
+  v0->set_training(false);  // deployed versions answer in eval mode
+  auto options = policy::AdaptOptions{}.with_bn();
+  options.bn_fused = true;
+  runtime::Ledger ledger(meter::make_modeled(device_profile("cpu-2core")),
+                         device_profile("cpu-2core"), torch::kCPU);
+  runtime::Adapter adapter(options, v0, ledger);
+  const auto x1 = batch(10, 3).first, x2 = batch(10, 5).first;
+  adapter.answer(x1);
+  adapter.after_answer(x1, {}, 0);
+  std::shared_ptr<model::BlockModel> v1(v0->clone());
+  for (auto& b : v1->unit_buffers(1))  // as if a round retrained block 1
+    if (b.is_floating_point()) b.add_(0.5);
+  adapter.refresh(v1, /*kept_prefix=*/1);
+  auto expect = std::shared_ptr<model::BlockModel>(adapter.serving().clone());
+  adapter.answer(x2);
+  adapter.after_answer(x2, {}, 0);
+  expect->set_tallying(true);
+  expect->forward(x2);
+  expect->set_tallying(false);
+  tuning::apply_batchnorm_tallies(*expect, 0.5, 1, options.bn_alpha);
+  for (int u = 0; u < 2; ++u) {
+    const auto got = adapter.serving().unit_buffers(u), want = expect->unit_buffers(u);
+    for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(torch::allclose(got[k], want[k])) << u;
+  }
 }

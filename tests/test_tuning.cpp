@@ -238,3 +238,79 @@ TEST(AdaptBatchnorm, MovesStatisticsTheRequestedFractionTowardTheBatch) {
   EXPECT_TRUE(torch::allclose(mean_half, 0.5 * (mean0 + mean_full), 1e-5, 1e-6));
   EXPECT_FALSE(torch::allclose(mean_full, mean0));
 }
+
+// The fused adaptation (adapter option bn_fused): statistics tallied by the pass that answers.
+namespace fused {
+
+torch::Tensor answer(model::BlockModel& m, const torch::Tensor& x, bool tally) {
+  torch::NoGradGuard no_grad;
+  m.set_training(false);
+  m.set_tallying(tally);
+  auto out = m.forward(x);
+  m.set_tallying(false);
+  return out;
+}
+
+}  // namespace fused
+
+TEST(FusedBatchnorm, TallyingDoesNotChangeTheAnswer) {
+  auto m = tiny();
+  auto [x, y] = data(10);
+  auto plain = fused::answer(*m, x, false);
+  EXPECT_TRUE(torch::equal(fused::answer(*m, x, true), plain));
+  EXPECT_TRUE(m->can_tally());
+}
+
+// A network's first BatchNorm sees the convolution of the raw input in both paths, so there
+// the fused statistics equal the train-mode pass's; deeper layers see inputs normalized with
+// running rather than batch statistics, and differ.
+TEST(FusedBatchnorm, FirstLayerEqualsTheSeparateTrainModePass) {
+  auto m = tiny();
+  auto [x, y] = data(16);
+  auto separate = m->clone(), fused_m = m->clone();
+  tuning::adapt_batchnorm(*separate, x * 0.1, 0.3);
+  fused::answer(*fused_m, x * 0.1, true);
+  const int64_t values = tuning::apply_batchnorm_tallies(*fused_m, 0.3);
+  EXPECT_EQ(values, 16 * 12 * 12 * 8 * 2);  // two BatchNorms of 8 channels at 12x12
+  for (int k : {0, 1})                      // running mean, running variance
+    EXPECT_TRUE(
+        torch::allclose(fused_m->unit_buffers(0)[k], separate->unit_buffers(0)[k], 1e-5, 1e-6));
+  EXPECT_FALSE(torch::allclose(fused_m->unit_buffers(0)[0], m->unit_buffers(0)[0]));
+  EXPECT_FALSE(torch::allclose(fused_m->unit_buffers(1)[0], separate->unit_buffers(1)[0]));
+}
+
+// Against a separate capture pass of the same eval-mode activations: block 1's BatchNorm
+// input is its convolution of block 0's eval-mode output, computed here by hand.
+TEST(FusedBatchnorm, EveryLayerMovesTowardItsEvalModeInputStatistics) {
+  auto m = tiny();
+  auto [x, y] = data(12);
+  auto before = m->clone();
+  fused::answer(*m, x, true);
+  tuning::apply_batchnorm_tallies(*m, 0.5);
+  torch::NoGradGuard no_grad;
+  before->set_training(false);
+  const auto h0 = before->forward_unit(0, x);
+  const auto w1 = before->unit_parameters(1)[0];  // block 1's conv weight (no bias)
+  const auto in1 = torch::conv2d(h0, w1, {}, 1, 1);
+  const auto mean = in1.mean({0, 2, 3}), var = in1.var({0, 2, 3}, /*unbiased=*/true);
+  const auto old_mean = before->unit_buffers(1)[0], old_var = before->unit_buffers(1)[1];
+  EXPECT_TRUE(
+      torch::allclose(m->unit_buffers(1)[0], old_mean + 0.5 * (mean - old_mean), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(m->unit_buffers(1)[1], old_var + 0.5 * (var - old_var), 1e-4, 1e-5));
+}
+
+// Chunks answered in several calls add up to the chunk's statistics, and applying forgets
+// them; units before first_unit keep their statistics but their tallies are spent too.
+TEST(FusedBatchnorm, TalliesAddUpAcrossPassesAndAreSpentByAStep) {
+  auto m = tiny();
+  auto [x, y] = data(10);
+  auto split = m->clone(), whole = m->clone();
+  fused::answer(*split, x.slice(0, 0, 6), true);
+  fused::answer(*split, x.slice(0, 6), true);
+  fused::answer(*whole, x, true);
+  tuning::apply_batchnorm_tallies(*split, 0.2, /*first_unit=*/1);
+  tuning::apply_batchnorm_tallies(*whole, 0.2, /*first_unit=*/1);
+  EXPECT_TRUE(torch::allclose(split->unit_buffers(1)[1], whole->unit_buffers(1)[1], 1e-5, 1e-7));
+  EXPECT_TRUE(torch::equal(split->unit_buffers(0)[0], m->unit_buffers(0)[0]));
+  EXPECT_EQ(tuning::apply_batchnorm_tallies(*split, 0.2), 0);
+}

@@ -23,6 +23,19 @@ struct InputShape {
   int num_classes = 10;
 };
 
+// What a BatchNorm layer's inputs summed to over the eval-mode passes since the last reset:
+// the statistics of answered requests, taken from the pass that answered them (the fused
+// adaptation, tuning::apply_batchnorm_tallies).
+struct BatchNormTally {
+  torch::Tensor running_mean, running_var;  // the layer's own buffers
+  torch::Tensor sum, sum_sq;                // per channel, in double; undefined until a pass
+  int64_t count = 0;                        // values summed per channel
+  void reset() {
+    sum = sum_sq = torch::Tensor();
+    count = 0;
+  }
+};
+
 class BlockModel {
  public:
   virtual ~BlockModel() = default;
@@ -43,6 +56,11 @@ class BlockModel {
   virtual void to(const torch::Device& device) = 0;
   virtual void save(const std::string& path) const = 0;
   virtual void load(const std::string& path) = 0;
+  // While on, each BatchNorm layer that normalizes with its running statistics (eval mode)
+  // also sums its input per channel into its tally. Models that cannot (TorchScript) have
+  // no tallies; callers then make a separate statistics pass.
+  virtual void set_tallying(bool /*on*/) {}
+  virtual std::vector<BatchNormTally*> unit_tallies(int /*i*/) { return {}; }
 
   int num_units() const { return num_blocks() + 1; }
   torch::Tensor forward(const torch::Tensor& x) { return forward_range(0, num_units(), x); }
@@ -50,6 +68,7 @@ class BlockModel {
   std::vector<torch::Tensor> parameters();
   std::vector<torch::Tensor> norm_parameters();  // every unit's, in unit order
   void set_training(bool training);
+  bool can_tally();  // some unit has a BatchNorm tally
   // Copies parameters and buffers from a model of the same architecture.
   void copy_from(BlockModel& other);
 

@@ -153,6 +153,9 @@ struct AdaptOptions {
   int bn_chunk = 10;               // requests answered between two adaptation steps
   int bn_images = 0;               // newest answered inputs a step reads (0 = the whole chunk)
   double bn_alpha = 0.2;           // share of the way a step moves the statistics
+  // Statistics from the pass that answered the requests (no second pass) where the model
+  // can tally them (zoo models) and a step reads its whole chunk (bn_images 0).
+  bool bn_fused = false;
   // EATA-style test-time adaptation (adapter `eata`): per chunk of answered requests, one SGD
   // step on the BatchNorm affine parameters minimizing the entropy of confident,
   // non-redundant answers, with a Fisher penalty anchored at the deployed version.

@@ -117,4 +117,16 @@ std::vector<torch::Tensor> block_outputs(model::BlockModel& m, const torch::Tens
 void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha,
                      int first_unit = 0);
 
+// The fused form of adapt_batchnorm: moves each BatchNorm's running statistics `alpha` of the
+// way to what its tally summed over the answering passes since the last call (mean, and the
+// unbiased variance as BatchNorm keeps it), for units from `first_unit`, then resets every
+// tally. The tallied inputs were normalized upstream with the running statistics, not with
+// batch statistics as in adapt_batchnorm's train-mode pass. Units before `first_unit` move
+// `prefix_alpha` of the way (0: they keep their statistics). Returns the values tallied
+// (sum over layers of count x channels), what the tallies cost. m must be able to tally.
+int64_t apply_batchnorm_tallies(model::BlockModel& m, double alpha, int first_unit = 0,
+                                double prefix_alpha = 0);
+// Forgets every tally of m (the tallied passes no longer describe m's units).
+void reset_batchnorm_tallies(model::BlockModel& m);
+
 }  // namespace etuner::tuning

@@ -15,6 +15,7 @@ policy::AdaptOptions read_bn(const nlohmann::json& params, const char* name, boo
   a.bn_chunk = std::max(1, f.get("bn_chunk", a.bn_chunk));
   a.bn_images = std::max(0, f.get("bn_images", a.bn_images));
   a.bn_alpha = std::clamp(f.get("bn_alpha", a.bn_alpha), 0.0, 1.0);
+  a.bn_fused = f.get("bn_fused", a.bn_fused);
   a.pseudo_threshold = f.get("pseudo_threshold", a.pseudo_threshold);
   f.finish();
   return a;

@@ -87,6 +87,12 @@ void BlockModel::set_training(bool training) {
   for (int i = 0; i < num_units(); ++i) set_unit_training(i, training);
 }
 
+bool BlockModel::can_tally() {
+  for (int i = 0; i < num_units(); ++i)
+    if (!unit_tallies(i).empty()) return true;
+  return false;
+}
+
 void BlockModel::copy_from(BlockModel& other) {
   if (other.num_units() != num_units())
     throw ModelError("copy_from: model '" + other.name() + "' has " +

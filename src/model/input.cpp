@@ -54,6 +54,8 @@ class NormalizedModel final : public BlockModel {
   // The file is the user's model alone: whoever loads it applies the same normalization.
   void save(const std::string& path) const override { inner_->save(path); }
   void load(const std::string& path) override { inner_->load(path); }
+  void set_tallying(bool on) override { inner_->set_tallying(on); }
+  std::vector<BatchNormTally*> unit_tallies(int i) override { return inner_->unit_tallies(i); }
 
  private:
   std::unique_ptr<BlockModel> inner_;

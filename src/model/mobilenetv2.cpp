@@ -25,7 +25,7 @@ nn::Sequential conv_bn_relu6(int in, int out, int kernel, int stride, int groups
                                        .padding(kernel / 2)
                                        .groups(groups)
                                        .bias(false)),
-                        nn::BatchNorm2d(out), nn::ReLU6());
+                        TallyBatchNorm2d(out), nn::ReLU6());
 }
 
 class InvertedResidualImpl : public nn::Module {
@@ -38,7 +38,7 @@ class InvertedResidualImpl : public nn::Module {
     if (expand != 1) body->extend(*conv_bn_relu6(in, hidden, 1, 1, 1));
     body->extend(*conv_bn_relu6(hidden, hidden, 3, stride, hidden));  // depthwise
     body->push_back(nn::Conv2d(nn::Conv2dOptions(hidden, out, 1).bias(false)));
-    body->push_back(nn::BatchNorm2d(out));  // linear bottleneck: no activation
+    body->push_back(TallyBatchNorm2d(out));  // linear bottleneck: no activation
     body_ = register_module("body", body);
   }
 

@@ -52,9 +52,9 @@ class BasicBlockImpl : public nn::Module {
   }
 
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn1_;
+  TallyBatchNorm2d bn1_;
   nn::Conv2d conv2_;
-  nn::BatchNorm2d bn2_;
+  TallyBatchNorm2d bn2_;
   int stride_;
   int pad_channels_;
 };

@@ -31,6 +31,29 @@ ZooUnits mobilenetv2(const InputShape& shape);
 ZooUnits smallcnn(const InputShape& shape);
 ZooUnits tiny(const InputShape& shape);
 
+// BatchNorm2d (momentum 0.1, eps 1e-5, affine) that, while tallying and in eval mode, also
+// sums its input per channel: the answering pass then gives the requests' statistics
+// (BlockModel::set_tallying). Its tensors are torch::nn::BatchNorm2d's, registered in the same
+// order under the same names, so model files are unchanged; its forward is the same
+// functional batch_norm call. Not derived from BatchNorm2dImpl: LibTorch does not export all of
+// that class's members, so a subclass does not link.
+class TallyBatchNorm2dImpl : public torch::nn::Cloneable<TallyBatchNorm2dImpl> {
+ public:
+  explicit TallyBatchNorm2dImpl(int64_t features);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+  void set_tallying(bool on) { tallying_ = on; }
+  BatchNormTally& tally();
+
+  torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+
+ private:
+  int64_t features_;
+  bool tallying_ = false;
+  BatchNormTally tally_;
+};
+TORCH_MODULE(TallyBatchNorm2d);
+
 // Shared layers: conv3x3 (padding 1, no bias: BN follows) + BN + ReLU.
 torch::nn::Sequential conv_bn_relu(int in, int out, int stride = 1);
 // Global average pool + flatten + linear: the head of every zoo network.
@@ -71,6 +94,8 @@ class ZooModel final : public BlockModel {
   void to(const torch::Device& device) override;
   void save(const std::string& path) const override;
   void load(const std::string& path) override;
+  void set_tallying(bool on) override;
+  std::vector<BatchNormTally*> unit_tallies(int i) override;
 
  private:
   torch::Device device() const;

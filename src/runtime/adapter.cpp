@@ -1,5 +1,7 @@
 #include "runtime/adapter.h"
 
+#include <utility>
+
 #include "etuner/tuning.h"
 
 namespace etuner::runtime {
@@ -46,6 +48,22 @@ void Adapter::make_serving_copy() {
   if (options_.entropy_steps) entropy_.attach(*serving_);
 }
 
+bool Adapter::fused() {
+  if (!options_.bn_adapt || !options_.bn_fused || options_.bn_images > 0) return false;
+  if (can_tally_ < 0) can_tally_ = deployed_->can_tally() ? 1 : 0;
+  return can_tally_ == 1;
+}
+
+// The tallying pass runs on the serving copy: the deployed version is shared and immutable.
+torch::Tensor Adapter::answer(const torch::Tensor& x) {
+  if (!fused()) return serving_->forward(x);
+  make_serving_copy();
+  serving_->set_tallying(true);
+  auto logits = serving_->forward(x);
+  serving_->set_tallying(false);
+  return logits;
+}
+
 int64_t Adapter::chunk(int64_t remaining) const {
   if (!active()) return remaining;
   const int64_t waiting = bn_waiting_.defined() ? bn_waiting_.size(0) : 0;
@@ -72,9 +90,13 @@ void Adapter::gather(const torch::Tensor& x) {
 // Statistics first, then (eata) the entropy step on the statistics just updated.
 void Adapter::step(const torch::Tensor& x) {
   ledger_.count_adaptation();
-  if (options_.bn_adapt) tuning::adapt_batchnorm(*serving_, x, options_.bn_alpha);
-  ledger_.profile_once(*serving_, x);
-  if (options_.bn_adapt) ledger_.count_decision_pass(Ledger::Decision::kBatchNorm, x.size(0));
+  if (fused()) {
+    ledger_.count_tallied_values(spend_tallies());
+  } else if (options_.bn_adapt) {
+    tuning::adapt_batchnorm(*serving_, x, options_.bn_alpha);
+    ledger_.profile_once(*serving_, x);
+    ledger_.count_decision_pass(Ledger::Decision::kBatchNorm, x.size(0));
+  }
   if (!options_.entropy_steps) return;
   entropy_.step(*serving_, x);
   ledger_.count_adaptation_step(x.size(0));
@@ -82,6 +104,14 @@ void Adapter::step(const torch::Tensor& x) {
     serving_ = deployed_;  // RDumb: back to the deployed weights, statistics included
     make_serving_copy();
   }
+}
+
+// After a deploy, the first step moves the new version's trained blocks half-way (their
+// statistics come from training batches) and the carried-over prefix by the usual share.
+int64_t Adapter::spend_tallies() {
+  const int from = std::exchange(deployed_from_unit_, -1);
+  if (from < 0) return tuning::apply_batchnorm_tallies(*serving_, options_.bn_alpha);
+  return tuning::apply_batchnorm_tallies(*serving_, kDeployAlpha, from, options_.bn_alpha);
 }
 
 void Adapter::keep_confident(const torch::Tensor& x, const Prediction& p) {
@@ -94,7 +124,7 @@ void Adapter::keep_confident(const torch::Tensor& x, const Prediction& p) {
 // Blocks frozen through the new version's whole round are the previous version's, so their
 // adapted statistics carry over exactly; the trained blocks' statistics come from training
 // batches (fresh and replayed, several scenarios) and move half-way toward the recent
-// requests before the version answers.
+// requests: before the version answers, or with fused statistics at its first step.
 void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_prefix) {
   auto previous = serving_;
   deployed_ = std::move(deployed);
@@ -111,7 +141,10 @@ void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_pref
     }
   }
   if (options_.entropy_steps) entropy_.attach(*serving_);
-  if (kept < serving_->num_blocks()) {
+  if (fused()) {  // no pass: the next full chunk's tallies move them (answers before it
+    bn_waiting_ = torch::Tensor();  // were tallied by the previous version's copy)
+    if (kept < serving_->num_blocks()) deployed_from_unit_ = kept;
+  } else if (kept < serving_->num_blocks()) {
     const auto x = newest(recent_x_, options_.bn_images);
     tuning::adapt_batchnorm(*serving_, x, kDeployAlpha, kept);
     ledger_.count_decision_pass(Ledger::Decision::kBatchNorm, x.size(0));

@@ -27,6 +27,9 @@ class Adapter {
   }
   model::BlockModel& serving() { return *serving_; }
   std::shared_ptr<const model::BlockModel> serving_model() const { return serving_; }
+  // The serving version's logits for x: the answering pass. With fused statistics it also
+  // tallies the requests' BatchNorm statistics, which the next step applies.
+  torch::Tensor answer(const torch::Tensor& x);
   // How many of `remaining` requests to answer before the next adaptation step is due:
   // a step reads `bn_chunk` answered inputs, counted across calls.
   int64_t chunk(int64_t remaining) const;
@@ -45,6 +48,8 @@ class Adapter {
   void gather(const torch::Tensor& x);
   void step(const torch::Tensor& x);
   void make_serving_copy();
+  bool fused();
+  int64_t spend_tallies();
   void keep_confident(const torch::Tensor& x, const Prediction& p);
 
   policy::AdaptOptions options_;
@@ -55,6 +60,10 @@ class Adapter {
   torch::Tensor bn_waiting_;                    // answered inputs since the last BN step
   torch::Tensor pseudo_x_, pseudo_y_;           // confident answers not trained on yet
   EntropyStep entropy_;
+  int can_tally_ = -1;  // whether the model tallies BatchNorm statistics; -1: not asked yet
+  // Fused statistics: the trained blocks [this, end) of a version deployed since the last step
+  // move half-way at that step, as the separate path's deploy-time pass moves them. -1: none.
+  int deployed_from_unit_ = -1;
 };
 
 }  // namespace etuner::runtime

@@ -64,6 +64,10 @@ void Ledger::count_decision_pass(Decision kind, int64_t images, int from_unit, i
                        static_cast<double>(images) * flops_.range(std::min(from_unit, to), to));
 }
 
+void Ledger::count_tallied_values(int64_t values) {
+  count_decision_flops(Decision::kBatchNorm, 3.0 * static_cast<double>(values));
+}
+
 void Ledger::count_adaptation_step(int64_t images) {
   count_decision_flops(Decision::kAdaptationStep,
                        3.0 * static_cast<double>(images) * flops_.total());

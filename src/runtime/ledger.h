@@ -35,6 +35,9 @@ class Ledger {
   // A decision's forward pass of `images` through units [from_unit, to_unit) (-1: to the
   // last unit): decision FLOPs and modeled device seconds.
   void count_decision_pass(Decision kind, int64_t images, int from_unit = 0, int to_unit = -1);
+  // BatchNorm statistics tallied inside answering passes (the fused adaptation): `values`
+  // inputs of BatchNorm layers summed and squared, 3 FLOPs each; decision FLOPs.
+  void count_tallied_values(int64_t values);
   // A label-free training step (adapter eata) on `images`: forward and backward through every
   // unit, 3 forward passes' FLOPs as a round's trainable units are counted; decision FLOPs.
   void count_adaptation_step(int64_t images);

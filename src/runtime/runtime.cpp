@@ -52,7 +52,7 @@ void Runtime::Impl::answer_chunk(const torch::Tensor& images, Prediction& p) {
   ledger_.count_answer_pass(x.size(0));
   {
     torch::NoGradGuard no_grad;
-    auto probs = torch::softmax(adapter_.serving().forward(x), 1);
+    auto probs = torch::softmax(adapter_.answer(x), 1);
     auto [c, label] = probs.max(1);
     p.labels = label.cpu();
     p.confidence = c.cpu();

@@ -51,4 +51,33 @@ void adapt_batchnorm(model::BlockModel& m, const torch::Tensor& x, double alpha,
     bufs[k].copy_(before[k] + (bufs[k] - before[k]) * step[k]);
 }
 
+int64_t apply_batchnorm_tallies(model::BlockModel& m, double alpha, int first_unit,
+                                double prefix_alpha) {
+  torch::NoGradGuard no_grad;
+  int64_t values = 0;
+  for (int u = 0; u < m.num_units(); ++u)
+    for (auto* t : m.unit_tallies(u)) {
+      const double a = u >= first_unit ? alpha : prefix_alpha;
+      if (t->count > 1) {
+        values += t->count * t->sum.size(0);
+        if (a > 0) {
+          const double n = static_cast<double>(t->count);
+          const auto mean = t->sum / n;
+          const auto var = (t->sum_sq - t->sum * mean) / (n - 1);
+          const auto& rm = t->running_mean;
+          const auto& rv = t->running_var;
+          rm.add_((mean.to(rm.dtype()) - rm) * a);
+          rv.add_((var.clamp_min(0).to(rv.dtype()) - rv) * a);
+        }
+      }
+      t->reset();
+    }
+  return values;
+}
+
+void reset_batchnorm_tallies(model::BlockModel& m) {
+  for (int u = 0; u < m.num_units(); ++u)
+    for (auto* t : m.unit_tallies(u)) t->reset();
+}
+
 }  // namespace etuner::tuning
