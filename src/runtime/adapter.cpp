@@ -1,7 +1,5 @@
 #include "runtime/adapter.h"
 
-#include <utility>
-
 #include "etuner/tuning.h"
 
 namespace etuner::runtime {
@@ -91,7 +89,7 @@ void Adapter::gather(const torch::Tensor& x) {
 void Adapter::step(const torch::Tensor& x) {
   ledger_.count_adaptation();
   if (fused()) {
-    ledger_.count_tallied_values(spend_tallies());
+    ledger_.count_tallied_values(tuning::apply_batchnorm_tallies(*serving_, options_.bn_alpha));
   } else if (options_.bn_adapt) {
     tuning::adapt_batchnorm(*serving_, x, options_.bn_alpha);
     ledger_.profile_once(*serving_, x);
@@ -106,12 +104,18 @@ void Adapter::step(const torch::Tensor& x) {
   }
 }
 
-// After a deploy, the first step moves the new version's trained blocks half-way (their
-// statistics come from training batches) and the carried-over prefix by the usual share.
-int64_t Adapter::spend_tallies() {
-  const int from = std::exchange(deployed_from_unit_, -1);
-  if (from < 0) return tuning::apply_batchnorm_tallies(*serving_, options_.bn_alpha);
-  return tuning::apply_batchnorm_tallies(*serving_, kDeployAlpha, from, options_.bn_alpha);
+// The fused path's deploy runs no pass: the trained blocks' statistics move half-way toward
+// the previous answering copy's, which followed the same requests through nearly the same
+// weights (a round moves them little). Tallies since the last step were the previous copy's:
+// the chunk starts again.
+void Adapter::blend_statistics(model::BlockModel& previous, int kept) {
+  torch::NoGradGuard no_grad;
+  for (int u = kept; u < serving_->num_units(); ++u) {
+    const auto from = previous.unit_buffers(u), to = serving_->unit_buffers(u);
+    for (size_t k = 0; k < to.size() && k < from.size(); ++k)
+      if (to[k].is_floating_point()) to[k].add_((from[k] - to[k]) * kDeployAlpha);
+  }
+  bn_waiting_ = torch::Tensor();
 }
 
 void Adapter::keep_confident(const torch::Tensor& x, const Prediction& p) {
@@ -124,7 +128,7 @@ void Adapter::keep_confident(const torch::Tensor& x, const Prediction& p) {
 // Blocks frozen through the new version's whole round are the previous version's, so their
 // adapted statistics carry over exactly; the trained blocks' statistics come from training
 // batches (fresh and replayed, several scenarios) and move half-way toward the recent
-// requests: before the version answers, or with fused statistics at its first step.
+// requests before the version answers (with fused statistics, toward the previous copy's).
 void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_prefix) {
   auto previous = serving_;
   deployed_ = std::move(deployed);
@@ -141,9 +145,8 @@ void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_pref
     }
   }
   if (options_.entropy_steps) entropy_.attach(*serving_);
-  if (fused()) {  // no pass: the next full chunk's tallies move them (answers before it
-    bn_waiting_ = torch::Tensor();  // were tallied by the previous version's copy)
-    if (kept < serving_->num_blocks()) deployed_from_unit_ = kept;
+  if (fused()) {
+    blend_statistics(*previous, kept);
   } else if (kept < serving_->num_blocks()) {
     const auto x = newest(recent_x_, options_.bn_images);
     tuning::adapt_batchnorm(*serving_, x, kDeployAlpha, kept);

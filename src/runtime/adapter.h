@@ -49,7 +49,7 @@ class Adapter {
   void step(const torch::Tensor& x);
   void make_serving_copy();
   bool fused();
-  int64_t spend_tallies();
+  void blend_statistics(model::BlockModel& previous, int kept);
   void keep_confident(const torch::Tensor& x, const Prediction& p);
 
   policy::AdaptOptions options_;
@@ -61,9 +61,6 @@ class Adapter {
   torch::Tensor pseudo_x_, pseudo_y_;           // confident answers not trained on yet
   EntropyStep entropy_;
   int can_tally_ = -1;  // whether the model tallies BatchNorm statistics; -1: not asked yet
-  // Fused statistics: the trained blocks [this, end) of a version deployed since the last step
-  // move half-way at that step, as the separate path's deploy-time pass moves them. -1: none.
-  int deployed_from_unit_ = -1;
 };
 
 }  // namespace etuner::runtime
