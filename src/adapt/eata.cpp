@@ -16,10 +16,7 @@ namespace etuner::adapt {
 std::unique_ptr<policy::AdaptOptions> make_eata(const nlohmann::json& params) {
   auto a = policy::AdaptOptions{}.with_bn().with_entropy_steps();
   Fields f(params, "eata");
-  a.bn_chunk = std::max(1, f.get("bn_chunk", a.bn_chunk));
-  a.bn_images = std::max(0, f.get("bn_images", a.bn_images));
-  a.bn_alpha = std::clamp(f.get("bn_alpha", a.bn_alpha), 0.0, 1.0);
-  a.bn_fused = f.get("bn_fused", a.bn_fused);
+  read_statistics_fields(f, a);
   a.entropy_lr = std::max(0.0, f.get("entropy_lr", a.entropy_lr));
   a.entropy_margin = std::max(0.0, f.get("entropy_margin", a.entropy_margin));
   a.redundancy_margin = std::max(0.0, f.get("redundancy_margin", a.redundancy_margin));

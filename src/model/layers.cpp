@@ -30,7 +30,7 @@ torch::Tensor TallyBatchNorm2dImpl::forward(const torch::Tensor& x) {
     num_batches_tracked.add_(1);
   } else if (tallying_) {
     torch::NoGradGuard no_grad;
-    const auto xd = x.detach().to(torch::kDouble);
+    const auto xd = x.to(torch::kDouble);
     const auto s = xd.sum({0, 2, 3}), sq = xd.square().sum({0, 2, 3});
     tally_.sum = tally_.sum.defined() ? tally_.sum + s : s;
     tally_.sum_sq = tally_.sum_sq.defined() ? tally_.sum_sq + sq : sq;

@@ -80,7 +80,7 @@ std::vector<torch::Tensor> ZooModel::unit_norm_parameters(int i) {
   check_unit(*this, i, "unit_norm_parameters");
   std::vector<torch::Tensor> out;
   for (const auto& m : units_[i]->modules(/*include_self=*/false))
-    if (dynamic_cast<zoo::TallyBatchNorm2dImpl*>(m.get()) || m->as<torch::nn::BatchNorm2d>() ||
+    if (m->as<zoo::TallyBatchNorm2d>() || m->as<torch::nn::BatchNorm2d>() ||
         m->as<torch::nn::BatchNorm1d>())
       for (const auto& p : m->parameters(/*recurse=*/false)) out.push_back(p);
   return out;
@@ -88,14 +88,14 @@ std::vector<torch::Tensor> ZooModel::unit_norm_parameters(int i) {
 
 void ZooModel::set_tallying(bool on) {
   for (const auto& m : root_->modules(/*include_self=*/false))
-    if (auto* bn = dynamic_cast<zoo::TallyBatchNorm2dImpl*>(m.get())) bn->set_tallying(on);
+    if (auto* bn = m->as<zoo::TallyBatchNorm2d>()) bn->set_tallying(on);
 }
 
 std::vector<BatchNormTally*> ZooModel::unit_tallies(int i) {
   check_unit(*this, i, "unit_tallies");
   std::vector<BatchNormTally*> out;
   for (const auto& m : units_[i]->modules(/*include_self=*/false))
-    if (auto* bn = dynamic_cast<zoo::TallyBatchNorm2dImpl*>(m.get())) out.push_back(&bn->tally());
+    if (auto* bn = m->as<zoo::TallyBatchNorm2d>()) out.push_back(&bn->tally());
   return out;
 }
 
