@@ -419,32 +419,49 @@ TEST(Runtime, AdaptationBeforeAnyLabeledBatchIsCounted) {
                    rt.totals().decision_flops);
 }
 
-// While the frozen prefix stays as it was, its output on the CKA probe cannot change, so a
-// check runs only the trainable blocks (verify_cache recomputes the full pass and throws on
-// any difference); with block 0 frozen, a check costs block 1's forward FLOPs alone.
-TEST(Runtime, CkaChecksRunOnlyTheTrainableBlocksWhileThePrefixStaysFrozen) {
+namespace {
+
+// Decision FLOPs of four rounds of `freeze` once block 0 froze (threshold 0, at most one
+// block frozen), over 8-sample batches; also block 1's forward FLOPs per sample.
+std::pair<double, double> checks_after_freezing(nlohmann::json simfreeze) {
   auto cfg = config("instant");
   for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
   cfg.verify_cache = true;
   torch::manual_seed(0);
   auto m = model::make("tiny", {1, 12, 12, 10});
   const auto flops = model::profile_flops(*m, batch(1, 0).first);
-  runtime::Runtime rt(
-      std::move(m),
-      policy::make("freeze", {{"simfreeze", {{"threshold", 0.0}, {"max_frozen", 1}}}}), cfg,
-      meter::make_modeled(device_profile("cpu-2core")));
+  simfreeze["threshold"] = 0.0;
+  simfreeze["max_frozen"] = 1;
+  runtime::Runtime rt(std::move(m), policy::make("freeze", {{"simfreeze", simfreeze}}), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
   auto run_batches = [&](int from, int to) {
     for (int b = from; b < to; ++b) {
       auto [x, y] = batch(8, b);
       rt.add_labeled(x, y, b * 10.0);
-      ASSERT_TRUE(rt.advance(b * 10.0).has_value());
+      EXPECT_TRUE(rt.advance(b * 10.0).has_value());
     }
   };
   run_batches(0, 6);  // block 0 converges (threshold 0) and freezes; block 1 may not
   const double before = rt.totals().decision_flops;
   EXPECT_GT(before, 0);
-  run_batches(6, 10);  // one check per round, on the 8-sample probe
-  EXPECT_DOUBLE_EQ(rt.totals().decision_flops - before, 4 * 8 * flops.range(1, 2));
+  run_batches(6, 10);  // one check per round
+  return {rt.totals().decision_flops - before, flops.range(1, 2)};
+}
+
+}  // namespace
+
+// While the frozen prefix stays as it was, its output on the CKA probe cannot change, so a
+// check runs only the trainable blocks (verify_cache recomputes the full pass and throws on
+// any difference); with block 0 frozen, a check costs block 1's forward FLOPs alone.
+TEST(Runtime, CkaChecksRunOnlyTheTrainableBlocksWhileThePrefixStaysFrozen) {
+  const auto [spent, block1] = checks_after_freezing(nlohmann::json::object());
+  EXPECT_DOUBLE_EQ(spent, 4 * 8 * block1);  // the probe: the first round's 8 fresh samples
+}
+
+// The probe's size is simfreeze's: a smaller probe costs proportionally less per check.
+TEST(Runtime, TheCkaProbeHasTheFreezersSize) {
+  const auto [spent, block1] = checks_after_freezing({{"probe_samples", 4}});
+  EXPECT_DOUBLE_EQ(spent, 4 * 4 * block1);
 }
 
 namespace {
@@ -485,6 +502,55 @@ TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
   EXPECT_DOUBLE_EQ(seen[1].last_round_gain, after - before);
   EXPECT_DOUBLE_EQ(seen[1].last_round_gain_se,
                    std::sqrt(before * (1 - before) / 8 + after * (1 - after) / 12));
+}
+
+namespace {
+
+struct RoundScoringScheduler final : policy::Scheduler {
+  RecordingScheduler inner;
+  explicit RoundScoringScheduler(std::vector<policy::ScheduleSignals>* s) : inner(s) {}
+  policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
+    return inner.decide(s);
+  }
+  policy::SignalNeeds needs() const override {
+    return inner.needs().with_test_then_train_from_rounds();
+  }
+};
+
+}  // namespace
+
+// Test-then-train from rounds: no pass per labeled batch; a round's first epoch scores its
+// fresh samples (the first round: one minibatch, so the model before any step), and the next
+// round's scores close the held-out gain.
+TEST(Runtime, TestThenTrainFromRoundsRidesOnTheRoundsForward) {
+  std::vector<policy::ScheduleSignals> seen;
+  policy::Policy p;
+  p.name = "recording";
+  p.scheduler = std::make_unique<RoundScoringScheduler>(&seen);
+  p.freezer = freeze::registry().make("none", {});
+  auto rt = make(std::move(p));
+  torch::manual_seed(0);
+  auto before = model::make("tiny", {1, 12, 12, 10});
+  before->set_training(true);
+  std::vector<torch::Tensor> ys;
+  for (int b = 0; b < 3; ++b) {
+    auto [x, y] = batch(b == 0 ? 8 : 12, b);
+    if (b == 0) {
+      torch::NoGradGuard no_grad;
+      ys.push_back(before->forward(x).argmax(1).eq(y).to(torch::kDouble).mean());
+    }
+    rt.add_labeled(x, y, b * 10.0);
+    ASSERT_TRUE(rt.advance(b * 10.0));
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_TRUE(std::isnan(seen[0].newest_batch_accuracy));  // no round has scored it yet
+  EXPECT_DOUBLE_EQ(seen[1].newest_batch_accuracy, ys[0].item<double>());
+  EXPECT_TRUE(std::isnan(seen[1].last_round_gain));
+  const double first = seen[1].newest_batch_accuracy, second = seen[2].newest_batch_accuracy;
+  EXPECT_DOUBLE_EQ(seen[2].last_round_gain, second - first);
+  EXPECT_DOUBLE_EQ(seen[2].last_round_gain_se,
+                   std::sqrt(first * (1 - first) / 8 + second * (1 - second) / 12));
+  EXPECT_EQ(rt.totals().decision_by_kind.test_then_train, 0);
 }
 
 namespace {

@@ -188,6 +188,54 @@ TEST(Round, CountsStepsSamplesAndFlops) {
   EXPECT_DOUBLE_EQ(r.train_flops, 3 * prof.total() * 80);
 }
 
+// Test-then-train from the round's own forward: with one minibatch, a row's score is the
+// train-mode forward of the model before any step; rows past scored_rows are not scored.
+TEST(Round, FirstEpochScoresAreTheForwardBeforeTheStep) {
+  auto m = tiny();
+  auto [x, y] = data(40);
+  auto before = m->clone();
+  before->set_training(true);
+  torch::Tensor expected;
+  {
+    torch::NoGradGuard no_grad;
+    expected = before->forward(x).argmax(1).eq(y).slice(0, 0, 30);
+  }
+  auto opt =
+      tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(1.0).with_weight_decay(0));
+  tuning::RoundConfig rc;
+  rc.epochs = 2;
+  rc.batch_size = 40;
+  rc.scored_rows = 30;
+  auto r =
+      tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+  ASSERT_TRUE(r.first_epoch_hits.defined());
+  EXPECT_TRUE(torch::equal(r.first_epoch_hits, expected));
+  EXPECT_GT(expected.sum().item<int64_t>(), 0);
+}
+
+// Scoring rides on the steps: the trained weights are the same with and without it.
+TEST(Round, ScoringChangesNothingButTheScores) {
+  auto train = [](int64_t scored) {
+    auto m = tiny();
+    auto [x, y] = data(40);
+    auto opt =
+        tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
+    tuning::RoundConfig rc;
+    rc.epochs = 2;
+    rc.batch_size = 16;
+    rc.scored_rows = scored;
+    auto r =
+        tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+    EXPECT_EQ(r.first_epoch_hits.defined(), scored > 0);
+    return std::make_pair(copies(m->parameters()), r.train_flops);
+  };
+  const auto [plain, plain_flops] = train(0);
+  const auto [scored, scored_flops] = train(24);
+  ASSERT_EQ(plain.size(), scored.size());
+  for (size_t k = 0; k < plain.size(); ++k) EXPECT_TRUE(torch::equal(plain[k], scored[k]));
+  EXPECT_DOUBLE_EQ(plain_flops, scored_flops);
+}
+
 TEST(Similarity, LinearCkaIsOneForIdenticalAndScaledRotatedRepresentations) {
   torch::manual_seed(3);
   auto a = torch::randn({20, 6});

@@ -67,7 +67,14 @@ struct SignalNeeds {
   bool test_then_train = false;  // newest_batch_accuracy, recent_accuracy, new_classes
   bool holdout_gain = false;     // last_round_gain
   bool drift = false;            // drift from labels and from inference inputs
+  // Test-then-train read from a round's first epoch over its fresh samples instead of a pass
+  // per labeled batch: no extra FLOPs, but a batch's accuracy is known only once a round
+  // trains on it, and each score is prequential (after the round's earlier steps).
+  bool test_then_train_from_rounds = false;
   SignalNeeds& with_test_then_train(bool v = true) { return test_then_train = v, *this; }
+  SignalNeeds& with_test_then_train_from_rounds(bool v = true) {
+    return test_then_train_from_rounds = v, *this;
+  }
   SignalNeeds& with_holdout_gain(bool v = true) { return holdout_gain = v, *this; }
   SignalNeeds& with_drift(bool v = true) { return drift = v, *this; }
 };
@@ -130,9 +137,11 @@ struct FreezeNeeds {
   bool grad_norms = false;  // FreezeSignals::grad_norms
   bool plasticity = false;  // FreezeSignals::plasticity
   bool drift = false;       // run the change detector even if the scheduler does not read it
+  int probe_samples = 32;   // CKA probe size: each measured check forwards it once
   FreezeNeeds& with_grad_norms(bool v = true) { return grad_norms = v, *this; }
   FreezeNeeds& with_plasticity(bool v = true) { return plasticity = v, *this; }
   FreezeNeeds& with_drift(bool v = true) { return drift = v, *this; }
+  FreezeNeeds& with_probe_samples(int n) { return probe_samples = n, *this; }
 };
 
 class Freezer {

@@ -63,6 +63,9 @@ struct RoundConfig {
   const std::vector<int64_t>* row_ids = nullptr;
   bool verify_cache = false;  // recompute cached activations and assert they match
   uint64_t seed = 0;          // minibatch order
+  // Rows [0, scored_rows) are scored in the first epoch: whether the model, as it stood
+  // before their minibatch's step, labeled them right (RoundResult::first_epoch_hits).
+  int64_t scored_rows = 0;
   // Called after every backward pass, before the optimizer step (e.g. gradient statistics).
   std::function<void(model::BlockModel&)> after_backward;
 };
@@ -75,6 +78,7 @@ struct RoundResult {
   bool finite = true;      // false: a loss went NaN/inf and the round must be discarded
   int frozen_prefix = 0;   // at the end of the round
   int64_t cache_hits = 0;
+  torch::Tensor first_epoch_hits;  // bool, RoundConfig::scored_rows long (else undefined)
 };
 
 // Called at the start of every epoch; returns the frozen prefix to train with.

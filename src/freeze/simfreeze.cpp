@@ -26,6 +26,7 @@ struct SimParams {
   int max_frozen = -1;          // -1 = every block may freeze (the head still trains)
   double new_class_keep = 0.5;  // share of the frozen prefix kept when new classes arrive
   double decay = 1;  // drift per step relative to its peak since training (re)started; 1 = off
+  int probe_samples = 32;  // CKA probe size: enough for a stable n x n Gram matrix
 };
 
 SimParams parse(const nlohmann::json& j) {
@@ -36,6 +37,7 @@ SimParams parse(const nlohmann::json& j) {
   p.max_frozen = f.get("max_frozen", p.max_frozen);
   p.new_class_keep = std::clamp(f.get("new_class_keep", p.new_class_keep), 0.0, 1.0);
   p.decay = std::max(0.0, f.get("decay", p.decay));
+  p.probe_samples = std::max(2, f.get("probe_samples", p.probe_samples));
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -60,7 +62,9 @@ class SimFreeze final : public policy::Freezer {
 
   // Unfreezing on a change is half the rule: the detector runs whatever the scheduler reads
   // (immediate reads nothing, and `freeze` kept a stale prefix through a contrast shift).
-  policy::FreezeNeeds needs() const override { return policy::FreezeNeeds{}.with_drift(); }
+  policy::FreezeNeeds needs() const override {
+    return policy::FreezeNeeds{}.with_drift().with_probe_samples(p_.probe_samples);
+  }
 
  private:
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {

@@ -6,12 +6,6 @@
 #include "etuner/tuning.h"
 
 namespace etuner::runtime {
-namespace {
-
-constexpr int kProbeSamples = 32;  // CKA probe: enough for a stable n x n Gram matrix
-
-}  // namespace
-
 void FreezeProbe::reset() {
   probe_ = probe_prefix_ = torch::Tensor();
   probe_prev_.clear();
@@ -39,7 +33,7 @@ void FreezeProbe::measure(model::BlockModel& m, const torch::Tensor& fresh,
                           policy::FreezeSignals& s) {
   ledger_.begin_probe();
   if (!probe_.defined() && fresh.defined())
-    probe_ = fresh.slice(0, 0, std::min<int64_t>(kProbeSamples, fresh.size(0)));
+    probe_ = fresh.slice(0, 0, std::min<int64_t>(probe_samples_, fresh.size(0)));
   if (probe_.defined()) {
     // Frozen blocks did not change: 1 without a Gram matrix, and their output on the probe is
     // the one kept at an earlier check while the prefix stayed the same.

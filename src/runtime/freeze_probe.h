@@ -15,7 +15,8 @@ namespace etuner::runtime {
 
 class FreezeProbe {
  public:
-  FreezeProbe(Ledger& ledger, bool verify) : ledger_(ledger), verify_(verify) {}
+  FreezeProbe(Ledger& ledger, bool verify, int probe_samples)
+      : ledger_(ledger), verify_(verify), probe_samples_(probe_samples) {}
 
   // Before the freezer's check: similarity, if the freezer asked for it at the previous check.
   // Checks with a measurement are round starts: rounds are short (1-2 epochs), and a probe
@@ -41,6 +42,7 @@ class FreezeProbe {
 
   Ledger& ledger_;
   bool verify_;
+  int probe_samples_;  // the fixed probe's size (FreezeNeeds::probe_samples)
   int frozen_prefix_ = 0;
   int round_min_prefix_ = 0;
   torch::Tensor probe_;                    // fixed since the last change

@@ -24,6 +24,7 @@ struct RoundData {
   torch::Tensor x, y;
   torch::Tensor fresh_x, fresh_y;  // the labeled fresh samples (the probes' source)
   int64_t fresh_first_id = -1;
+  std::vector<int64_t> fresh_batch_rows;  // the labeled batches the fresh samples came in
   int replayed = 0;
   std::vector<int64_t> ids;
 };

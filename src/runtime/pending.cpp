@@ -55,6 +55,7 @@ Taken Pending::take(int take, int drop) {
     samples_ -= static_cast<int>(b.rows());
     if (xs.empty()) t.first_id = b.first_id;
     taken += static_cast<int>(b.rows());
+    t.batch_rows.push_back(b.rows());
     xs.push_back(b.x);
     ys.push_back(b.y);
   }

@@ -23,7 +23,8 @@ struct PendingBatch {
 struct Taken {
   std::vector<PendingBatch> retired;
   torch::Tensor x, y;
-  int64_t first_id = -1;  // the fresh samples' ids are consecutive from here
+  int64_t first_id = -1;            // the fresh samples' ids are consecutive from here
+  std::vector<int64_t> batch_rows;  // how the fresh samples arrived, oldest batch first
 };
 
 class Pending {

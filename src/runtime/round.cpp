@@ -2,6 +2,7 @@
 // freezer is asked at every epoch start (choose_prefix); the round's fate (published or
 // discarded) goes to the parts that keep its consequences.
 #include <numeric>
+#include <tuple>
 
 #include "runtime/impl.h"
 
@@ -18,7 +19,7 @@ void append_ids(std::vector<int64_t>& ids, int64_t first, int64_t n) {
 
 RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_s) {
   ledger_.begin_round();
-  const auto [before_acc, before_n] = pending_.accuracy_of(d.take_samples, d.drop_samples);
+  auto [before_acc, before_n] = pending_.accuracy_of(d.take_samples, d.drop_samples);
   RoundData data = gather(d);
   RoundRecord r;
   r.round = signals_.rounds();
@@ -27,6 +28,9 @@ RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_
   r.epochs = d.epochs > 0 ? d.epochs : cfg_.train.epochs_per_round;
   r.reason = d.reason;
   const auto result = train(data, d);
+  if (result.first_epoch_hits.defined() && result.finite)
+    std::tie(before_acc, before_n) =
+        signals_.observe_round_scores(result.first_epoch_hits, data.fresh_batch_rows);
   r.fresh_samples = data.fresh_x.defined() ? static_cast<int>(data.fresh_x.size(0)) : 0;
   r.replay_samples = data.replayed;
   r.samples = result.samples;
@@ -56,6 +60,7 @@ RoundData Runtime::Impl::gather(const policy::RoundDecision& d) {
   data.fresh_x = data.x = taken.x;
   data.fresh_y = data.y = taken.y;
   data.fresh_first_id = taken.first_id;
+  data.fresh_batch_rows = std::move(taken.batch_rows);
   const int64_t fresh = taken.x.defined() ? taken.x.size(0) : 0;
   append_ids(data.ids, taken.first_id, fresh);
   auto [px, py] = adapter_.pseudo_batch(static_cast<int>(fresh) / 2);
@@ -89,6 +94,8 @@ tuning::RoundResult Runtime::Impl::train(RoundData& data, const policy::RoundDec
   const int round = signals_.rounds();
   rc.seed = cfg_.seed * 7919 + round;
   rc.after_backward = peer_probe_.grad_observer();
+  if (policy_.scheduler->needs().test_then_train_from_rounds)
+    rc.scored_rows = data.fresh_x.defined() ? data.fresh_x.size(0) : 0;
   return tuning::run_round(*working_, *optimizer_, data.x, data.y, rc, ledger_.flops(),
                            [&](int epoch) { return choose_prefix(round, epoch, data.fresh_x); });
 }

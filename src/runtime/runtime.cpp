@@ -19,7 +19,7 @@ Runtime::Impl::Impl(std::unique_ptr<model::BlockModel> model, policy::Policy pol
       replay_(cfg_.train.replay_buffer, cfg_.seed,
               cfg_.train.replay_policy == tuning::ReplayPolicy::kClassBalanced),
       signals_(cfg_.known_classes, ledger_),
-      freeze_probe_(ledger_, cfg_.verify_cache),
+      freeze_probe_(ledger_, cfg_.verify_cache, policy_.freezer->needs().probe_samples),
       peer_probe_(ledger_, policy_.freezer->needs()),
       adapter_(policy_.adapt, publisher_.deployed(), ledger_) {
   if (cfg_.cache_mb > 0) prefix_cache_ = tuning::new_activation_cache(cfg_.cache_mb);
@@ -68,9 +68,11 @@ void Runtime::Impl::answer_chunk(const torch::Tensor& images, Prediction& p) {
 int64_t Runtime::Impl::add_labeled(const torch::Tensor& x, const torch::Tensor& y) {
   auto xd = x.to(cfg_.device), yd = y.to(cfg_.device);
   ledger_.profile_once(*working_, xd);
-  const bool ttt = policy_.scheduler->needs().test_then_train;
-  double acc = policy::kUnknown;
-  if (ttt) acc = signals_.observe_batch(adapter_.serving(), xd, yd, publisher_.version());
+  const auto needs = policy_.scheduler->needs();
+  const bool ttt = needs.test_then_train;
+  double acc = policy::kUnknown;  // from rounds: scored when a round trains on the batch
+  if (ttt && !needs.test_then_train_from_rounds)
+    acc = signals_.observe_batch(adapter_.serving(), xd, yd, publisher_.version());
   if (ttt || detect_) signals_.note_classes(yd);
   if (detect_ && signals_.detect_change()) {  // the old scenario's probes and answers go
     freeze_probe_.reset();

@@ -29,15 +29,36 @@ double Signals::observe_batch(model::BlockModel& serving, const torch::Tensor& x
   ledger_.begin_decide();
   const double acc = tuning::evaluate(serving, x, y).accuracy;
   ledger_.count_decision_pass(Ledger::Decision::kTestThenTrain, x.size(0));
-  newest_accuracy_ = acc;
-  recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
-  if (gain_open_ && version >= gain_version_) {
-    last_gain_ = acc - round_before_acc_;
-    last_gain_se_ = gain_standard_error(round_before_acc_, round_before_n_, acc, x.size(0));
-    gain_open_ = false;
-  }
+  record_accuracy(acc);
+  if (gain_open_ && version >= gain_version_) close_gain(acc, x.size(0));
   ledger_.end_decide();
   return acc;
+}
+
+std::pair<double, int> Signals::observe_round_scores(const torch::Tensor& hits,
+                                                     const std::vector<int64_t>& batch_rows) {
+  const auto h = hits.to(torch::kCPU, torch::kDouble);
+  int64_t at = 0;
+  for (const int64_t rows : batch_rows) {
+    if (rows <= 0 || at + rows > h.size(0)) break;
+    record_accuracy(h.slice(0, at, at + rows).mean().item<double>());
+    at += rows;
+  }
+  if (at == 0) return {policy::kUnknown, 0};
+  const double acc = h.slice(0, 0, at).mean().item<double>();
+  if (gain_open_) close_gain(acc, at);
+  return {acc, static_cast<int>(at)};
+}
+
+void Signals::record_accuracy(double acc) {
+  newest_accuracy_ = acc;
+  recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
+}
+
+void Signals::close_gain(double acc, int64_t n) {
+  last_gain_ = acc - round_before_acc_;
+  last_gain_se_ = gain_standard_error(round_before_acc_, round_before_n_, acc, n);
+  gain_open_ = false;
 }
 
 // Runs for test-then-train and for the change detector, so a freezer under `immediate` also

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <utility>
 #include <vector>
 
 #include "etuner/model.h"
@@ -28,6 +29,12 @@ class Signals {
   // held-out gain of the last round once its version (`version`) answers.
   double observe_batch(model::BlockModel& serving, const torch::Tensor& x, const torch::Tensor& y,
                        int version);
+  // Test-then-train from a round's first epoch (SignalNeeds::test_then_train_from_rounds):
+  // `hits` scores the round's fresh samples, batch by batch as `batch_rows` says, oldest
+  // first. The working model holds every round so far, so these samples also close the last
+  // round's held-out gain. Returns their accuracy and count (the round's "before").
+  std::pair<double, int> observe_round_scores(const torch::Tensor& hits,
+                                              const std::vector<int64_t>& batch_rows);
   // Class ids never seen before: a label scan, no forward pass.
   void note_classes(const torch::Tensor& y);
   void observe_requests(const torch::Tensor& x) { monitor_.observe(x); }
@@ -50,6 +57,9 @@ class Signals {
   int rounds() const { return rounds_; }
 
  private:
+  void record_accuracy(double acc);
+  void close_gain(double acc, int64_t n);
+
   Ledger& ledger_;
   std::vector<bool> seen_class_;
   bool new_classes_ = false;

@@ -27,6 +27,7 @@ struct LazyParams {
   double surprise = 0.15;  // newest batch this far below the running accuracy: train now
   double replay_per_fresh =
       2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
+  bool ttt_from_rounds = false;  // test-then-train from rounds' first epochs (SignalNeeds)
 };
 
 LazyParams parse(const nlohmann::json& j) {
@@ -41,6 +42,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.gain_z = f.get("gain_z", p.gain_z);
   p.surprise = f.get("surprise", p.surprise);
   p.replay_per_fresh = f.get("replay_per_fresh", p.replay_per_fresh);
+  p.ttt_from_rounds = f.get("ttt_from_rounds", p.ttt_from_rounds);
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -62,7 +64,11 @@ class LazyTune final : public policy::Scheduler {
   }
 
   policy::SignalNeeds needs() const override {
-    return policy::SignalNeeds{}.with_test_then_train().with_holdout_gain().with_drift();
+    return policy::SignalNeeds{}
+        .with_test_then_train()
+        .with_test_then_train_from_rounds(p_.ttt_from_rounds)
+        .with_holdout_gain()
+        .with_drift();
   }
 
  private:

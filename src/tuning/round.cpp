@@ -25,6 +25,7 @@ struct Loop {
   const std::vector<int64_t>& ids;  // per row of x, the sample id the cache knows it by
   RoundResult result;
   int prefix = -1;
+  bool scoring = false;  // the first epoch, when the caller asked for scores
 
   // The reference path: the frozen prefix recomputed without gradients.
   torch::Tensor recompute(const torch::Tensor& rows) {
@@ -50,11 +51,23 @@ struct Loop {
     return out;
   }
 
+  // The step's own forward scores its scored rows: test-then-train without a pass.
+  void score(const torch::Tensor& rows, const torch::Tensor& logits, const torch::Tensor& labels) {
+    torch::NoGradGuard no_grad;
+    const auto r = rows.to(logits.device());
+    const auto pick = r.lt(cfg.scored_rows).nonzero().squeeze(1);
+    if (pick.numel() == 0) return;
+    result.first_epoch_hits.index_put_(
+        {r.index_select(0, pick)},
+        logits.index_select(0, pick).argmax(1).eq(labels.index_select(0, pick)));
+  }
+
   double step(const torch::Tensor& rows) {
     auto h = prefix_out(rows);
     auto logits = m.forward_range(prefix, m.num_units(), h);
-    auto loss =
-        torch::nn::functional::cross_entropy(logits, y.index_select(0, rows.to(y.device())));
+    const auto labels = y.index_select(0, rows.to(y.device()));
+    if (scoring) score(rows, logits, labels);
+    auto loss = torch::nn::functional::cross_entropy(logits, labels);
     opt.zero_grad();
     loss.backward();
     if (cfg.after_backward) cfg.after_backward(m);
@@ -109,7 +122,11 @@ RoundResult run_round(model::BlockModel& m, torch::optim::Optimizer& opt, const 
   }
   const int64_t hits_before = cache ? cache->hits() : 0;
   Loop loop{m, opt, x, y, cfg, flops, cache, cfg.row_ids ? *cfg.row_ids : row_ids, {}, -1};
+  if (cfg.scored_rows > 0)
+    loop.result.first_epoch_hits =
+        torch::zeros({std::min(cfg.scored_rows, x.size(0))}, x.options().dtype(torch::kBool));
   for (int e = 0; e < cfg.epochs && x.size(0) > 0; ++e) {
+    loop.scoring = e == 0 && cfg.scored_rows > 0;
     loop.set_prefix(choose_prefix ? choose_prefix(e) : 0);
     if (!loop.epoch(e)) {
       loop.result.finite = false;
