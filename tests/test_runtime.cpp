@@ -15,6 +15,7 @@
 #include "runtime/entropy_step.h"
 #include "runtime/ledger.h"
 #include "runtime/replay_buffer.h"
+#include "runtime/signals.h"
 
 using namespace etuner;
 
@@ -862,4 +863,24 @@ TEST(Adapter, FusedDeployMovesTrainedBlocksHalfWayToTheAnsweringCopy) {
   for (size_t k = 0; k < got1.size(); ++k)
     if (got1[k].is_floating_point())
       EXPECT_TRUE(torch::allclose(got1[k], trained1[k] + 0.5 * (prev1[k] - trained1[k]))) << k;
+}
+
+// A drop of test-then-train accuracy is a change once per reading; read from rounds, the
+// round after a change scores the batches that made it, and that drop is not a second change.
+TEST(Signals, ADropFromRoundScoresIsOneChange) {
+  runtime::Ledger ledger(meter::make_modeled(device_profile("cpu-2core")),
+                         device_profile("cpu-2core"), torch::kCPU);
+  runtime::Signals signals({0, 1}, ledger);
+  const auto right = torch::ones({8}, torch::kBool), wrong = torch::zeros({8}, torch::kBool);
+  signals.observe_round_scores(right, {8});
+  EXPECT_FALSE(signals.detect_change());
+  signals.observe_round_scores(wrong, {8});
+  EXPECT_TRUE(signals.detect_change());   // 0 against a running 1
+  EXPECT_FALSE(signals.detect_change());  // the same reading again
+  signals.observe_round_scores(wrong, {8});
+  EXPECT_FALSE(signals.detect_change());  // the change round's own reading
+  signals.observe_round_scores(right, {8});
+  EXPECT_FALSE(signals.detect_change());
+  signals.observe_round_scores(wrong, {8});
+  EXPECT_TRUE(signals.detect_change());  // a new drop (running mean 0.64)
 }

@@ -30,6 +30,7 @@ double Signals::observe_batch(model::BlockModel& serving, const torch::Tensor& x
   const double acc = tuning::evaluate(serving, x, y).accuracy;
   ledger_.count_decision_pass(Ledger::Decision::kTestThenTrain, x.size(0));
   record_accuracy(acc);
+  drop_readable_ = true;
   if (gain_open_ && version >= gain_version_) close_gain(acc, x.size(0));
   ledger_.end_decide();
   return acc;
@@ -45,6 +46,7 @@ std::pair<double, int> Signals::observe_round_scores(const torch::Tensor& hits,
     at += rows;
   }
   if (at == 0) return {policy::kUnknown, 0};
+  drop_readable_ = !std::exchange(skip_next_round_reading_, false);
   const double acc = h.slice(0, 0, at).mean().item<double>();
   if (gain_open_) close_gain(acc, at);
   return {acc, static_cast<int>(at)};
@@ -86,8 +88,9 @@ void Signals::note_classes(const torch::Tensor& y) {
 bool Signals::detect_change() {
   ledger_.begin_decide();
   const bool from_requests = monitor_.end_gap();
-  const bool from_labels = new_classes_ || (!std::isnan(recent_accuracy_) &&
-                                            newest_accuracy_ < recent_accuracy_ - kLabelDropChange);
+  const bool dropped = std::exchange(drop_readable_, false) && !std::isnan(recent_accuracy_) &&
+                       newest_accuracy_ < recent_accuracy_ - kLabelDropChange;
+  const bool from_labels = new_classes_ || dropped;
   ++gaps_since_change_;
   const bool change = from_requests || from_labels;
   if (change) {
@@ -96,6 +99,7 @@ bool Signals::detect_change() {
     freeze_.new_classes = freeze_.new_classes || new_classes_;
     ledger_.count_drift();
     gaps_since_change_ = 0;
+    skip_next_round_reading_ = true;
   }
   ledger_.end_decide();
   return change;

@@ -66,6 +66,11 @@ class Signals {
   bool label_space_grew_ = false;
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
+  // A drop of test-then-train accuracy is read as a change once per reading. Readings from
+  // rounds come a round late: the round after a change scores the batches that made it, so
+  // its drop is the change already detected, not a new one.
+  bool drop_readable_ = false;
+  bool skip_next_round_reading_ = false;
   // Drift: detected changes wait here until a round (scheduler) and a check (freezer) see them.
   DriftMonitor monitor_;
   bool drift_sched_ = false;
