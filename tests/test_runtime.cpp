@@ -16,6 +16,7 @@
 #include "runtime/ledger.h"
 #include "runtime/replay_buffer.h"
 #include "runtime/signals.h"
+#include "runtime/version_shelf.h"
 
 using namespace etuner;
 
@@ -883,4 +884,57 @@ TEST(Signals, ADropFromRoundScoresIsOneChange) {
   EXPECT_FALSE(signals.detect_change());
   signals.observe_round_scores(wrong, {8});
   EXPECT_TRUE(signals.detect_change());  // a new drop (running mean 0.64)
+}
+
+// Recurring scenarios: the version that served clean requests is shelved when they darken;
+// when they come back clean, the change round starts from it, and under realtime it answers
+// at once, before that round's own version deploys.
+TEST(Runtime, ARecurringScenarioRecallsTheVersionThatServedIt) {
+  auto cfg = config("realtime");
+  for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}),
+                      policy::make("lazy", {{"lazytune", {{"shelf", 2}}}}), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
+  std::shared_ptr<const model::BlockModel> clean;
+  for (int gap = 0; gap < 10; ++gap) {
+    const double shade = gap >= 4 && gap < 8 ? 0.2 : 1.0;  // dark in gaps 4-7
+    rt.predict(batch(20, 100 + gap).first * shade);
+    if (gap == 4) clean = rt.answering();  // what served the clean requests
+    auto [x, y] = batch(8, gap);
+    rt.add_labeled(x * shade, y, gap * 10.0);
+    const auto r = rt.advance(gap * 10.0);
+    if (gap != 8) continue;
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NE(r->reason.find("recalled"), std::string::npos) << r->reason;
+    auto now = const_cast<model::BlockModel&>(*rt.deployed()).parameters();
+    auto then = const_cast<model::BlockModel&>(*clean).parameters();
+    ASSERT_EQ(now.size(), then.size());
+    for (size_t k = 0; k < now.size(); ++k) EXPECT_TRUE(torch::equal(now[k], then[k])) << k;
+  }
+  EXPECT_EQ(rt.totals().drifts, 2);
+  EXPECT_EQ(rt.totals().recalls, 1);
+  EXPECT_GT(rt.totals().shelf_bytes, 0);
+}
+
+TEST(VersionShelf, MatchesTheClosestScenarioWithinTheThresholdAndKeepsAtMostItsCapacity) {
+  auto features = [](double level, int seed) {
+    torch::manual_seed(seed);
+    return torch::rand({40, 3}) * 0.1 + level;
+  };
+  using runtime::DriftMonitor;
+  auto m0 = model::make("tiny", {1, 12, 12, 10}), m1 = model::make("tiny", {1, 12, 12, 10});
+  runtime::VersionShelf shelf(2, 6);
+  shelf.shelve(DriftMonitor::signature_of(features(0.2, 1)), *m0);
+  shelf.shelve(DriftMonitor::signature_of(features(0.8, 2)), *m1);
+  const auto got = shelf.match(DriftMonitor::signature_of(features(0.8, 3)));
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(torch::equal(got->parameters()[0], m1->parameters()[0]));
+  EXPECT_FALSE(shelf.match(DriftMonitor::signature_of(features(0.5, 4))));  // neither
+  shelf.shelve(DriftMonitor::signature_of(features(0.8, 5)), *m0);  // the same scenario again
+  EXPECT_EQ(shelf.size(), 2);
+  EXPECT_TRUE(shelf.match(DriftMonitor::signature_of(features(0.2, 7))));  // replaced, not evicted
+  shelf.shelve(DriftMonitor::signature_of(features(0.5, 6)), *m1);  // a third: the oldest goes
+  EXPECT_EQ(shelf.size(), 2);
+  EXPECT_FALSE(shelf.match(DriftMonitor::signature_of(features(0.2, 7))));
 }

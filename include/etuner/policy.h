@@ -71,11 +71,14 @@ struct SignalNeeds {
   // per labeled batch: no extra FLOPs, but a batch's accuracy is known only once a round
   // trains on it, and each score is prequential (after the round's earlier steps).
   bool test_then_train_from_rounds = false;
+  // Versions kept by scenario, for RoundDecision::recall (0: none kept).
+  int shelf_versions = 0;
   SignalNeeds& with_test_then_train(bool v = true) { return test_then_train = v, *this; }
   SignalNeeds& with_test_then_train_from_rounds(bool v = true) {
     return test_then_train_from_rounds = v, *this;
   }
   SignalNeeds& with_holdout_gain(bool v = true) { return holdout_gain = v, *this; }
+  SignalNeeds& with_shelf_versions(int n) { return shelf_versions = n, *this; }
   SignalNeeds& with_drift(bool v = true) { return drift = v, *this; }
 };
 
@@ -85,6 +88,9 @@ struct [[nodiscard]] RoundDecision {
   int drop_samples = 0;     // pending samples to retire untrained (they still enter replay)
   int epochs = 0;           // 0 = the stream's train.epochs_per_round
   int replay_samples = -1;  // -1 = the stream's train.replay_samples
+  // Before training: if the requests just began a scenario a shelved version served before
+  // (SignalNeeds::shelf_versions), start from that version instead of the last one.
+  bool recall = false;
   std::string reason;
   // Non-empty: try these first. The runtime runs the trials (metered as decision overhead)
   // and asks again at once with `ScheduleSignals::profile` filled; `run` is then ignored.

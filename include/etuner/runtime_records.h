@@ -55,6 +55,8 @@ struct Totals {
   double inference_s = 0;
   int rounds = 0;
   int drifts = 0;              // scenario changes detected (labels or requests)
+  int recalls = 0;             // shelved versions recalled at a change (recurring scenarios)
+  int64_t shelf_bytes = 0;     // most bytes the shelved versions held at once
   double similarity_s = 0;     // CKA probes inside rounds (already in finetune_s)
   double adapt_s = 0;          // BatchNorm adaptation and pseudo-labels (already in decision_s)
   int adapt_steps = 0;         // adaptation steps, one per chunk of answered requests

@@ -132,6 +132,8 @@ nlohmann::json policy_summary(const PolicyRun& run, const stream::StreamSpec& sp
           {"similarity_seconds", t.similarity_s},
           {"adapt_seconds", t.adapt_s},
           {"drifts_detected", t.drifts},
+          {"recalls", t.recalls},
+          {"shelf_bytes", t.shelf_bytes},
           {"pseudo_labeled", t.pseudo_labeled},
           {"peak_rss_mb", run.peak_rss_mb},
           {"scheduler", run.scheduler},

@@ -155,6 +155,14 @@ void Adapter::refresh(std::shared_ptr<model::BlockModel> deployed, int kept_pref
   ledger_.end_adapt();
 }
 
+void Adapter::restore(std::shared_ptr<model::BlockModel> deployed) {
+  deployed_ = serving_ = std::move(deployed);
+  bn_waiting_ = torch::Tensor();
+  if (!active()) return;
+  make_serving_copy();
+  tuning::reset_batchnorm_tallies(*serving_);  // a chunk starts again
+}
+
 std::pair<torch::Tensor, torch::Tensor> Adapter::pseudo_batch(int max_n) {
   if (!options_.pseudo_labels || !pseudo_x_.defined() || max_n <= 0) return {};
   const int64_t n = std::min<int64_t>(max_n, pseudo_x_.size(0));

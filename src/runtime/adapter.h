@@ -37,6 +37,9 @@ class Adapter {
   void after_answer(const torch::Tensor& x, const Prediction& p, int gaps_since_change);
   // A new version was deployed; the blocks [0, kept_prefix) are the previous version's.
   void refresh(std::shared_ptr<model::BlockModel> deployed, int kept_prefix);
+  // A shelved version came back (recurring scenario): it answers with the statistics it had
+  // when it was shelved, adapted to this scenario then; no pass.
+  void restore(std::shared_ptr<model::BlockModel> deployed);
   // Up to `max_n` confident answers, newest first; they are used once.
   std::pair<torch::Tensor, torch::Tensor> pseudo_batch(int max_n);
   // In-distribution inputs (the pretraining samples): the Fisher weights of entropy steps.

@@ -30,15 +30,26 @@ void DriftMonitor::observe(const torch::Tensor& images) {
   gap_ = gap_.defined() ? torch::cat({gap_, f}) : f;
 }
 
-double DriftMonitor::score(const torch::Tensor& window) const {
-  if (!ref_.defined() || ref_.size(0) < min_reference_) return 0;
-  const double n = static_cast<double>(window.size(0)), m = static_cast<double>(ref_.size(0));
-  auto mu = ref_.mean(0);
+DriftMonitor::Signature DriftMonitor::signature_of(const torch::Tensor& features) {
+  Signature s;
+  s.n = features.size(0);
+  s.mean = features.mean(0);
   // A floor on the spread: features that never vary (a constant channel) must not turn
   // float noise into a change.
-  auto var = ref_.var(0) + (mu.abs() * 1e-2 + 1e-4).pow(2);
-  auto z = (window.mean(0) - mu).abs() / (var * (1 / n + 1 / m)).sqrt();
+  s.var =
+      (s.n > 1 ? features.var(0) : torch::zeros_like(s.mean)) + (s.mean.abs() * 1e-2 + 1e-4).pow(2);
+  return s;
+}
+
+double DriftMonitor::distance(const Signature& window, const Signature& reference) {
+  const double n = static_cast<double>(window.n), m = static_cast<double>(reference.n);
+  auto z = (window.mean - reference.mean).abs() / (reference.var * (1 / n + 1 / m)).sqrt();
   return z.max().item<double>();
+}
+
+double DriftMonitor::score(const torch::Tensor& window) const {
+  if (!ref_.defined() || ref_.size(0) < min_reference_) return 0;
+  return distance(signature_of(window), signature_of(ref_));
 }
 
 // The window keeps the shortest run of newest gaps that holds `min_window` requests; older
@@ -60,9 +71,12 @@ bool DriftMonitor::end_gap() {
   window_.push_back(gap_);
   gap_ = torch::Tensor();
   retire_old_gaps();
-  last_score_ = score(torch::cat(std::vector<torch::Tensor>(window_.begin(), window_.end())));
+  const auto window = torch::cat(std::vector<torch::Tensor>(window_.begin(), window_.end()));
+  last_score_ = score(window);
   if (last_score_ <= z_threshold_) return false;
-  ref_ = window_.back();  // the new scenario is the reference from now on
+  ended_ = signature_of(ref_);
+  began_ = signature_of(window_.back());  // the window may still hold the old scenario
+  ref_ = window_.back();                  // the new scenario is the reference from now on
   window_.clear();
   return true;
 }

@@ -10,6 +10,18 @@ namespace etuner::runtime {
 //   bool change = monitor.end_gap();        // when the next labeled batch arrives
 class DriftMonitor {
  public:
+  // What a run of requests looks like to the detector: the mean of their features, the
+  // spread (with the detector's floor) and how many there were.
+  struct Signature {
+    torch::Tensor mean, var;
+    int64_t n = 0;
+    bool defined() const { return n > 0; }
+  };
+  static Signature signature_of(const torch::Tensor& features);
+  // The detector's statistic: the largest per-feature z of `window`'s mean under
+  // `reference`'s spread. A change is a distance above the threshold.
+  static double distance(const Signature& window, const Signature& reference);
+
   // `min_window`: the fewest requests a test sees. Gaps smaller than that are tested together
   // with the gaps before them (the shortest run of recent gaps holding `min_window`), so the
   // detector's power does not fall with the request rate; 30 is the gap size `z_threshold`
@@ -23,6 +35,11 @@ class DriftMonitor {
   void observe(const torch::Tensor& images);
   bool end_gap();
   double last_score() const { return last_score_; }
+  double z_threshold() const { return z_threshold_; }
+  // After end_gap() returned true: the scenario the change ended (its reference) and the
+  // one it began (the newest gap's requests, the new reference).
+  const Signature& ended() const { return ended_; }
+  const Signature& began() const { return began_; }
 
  private:
   double score(const torch::Tensor& window) const;
@@ -33,6 +50,7 @@ class DriftMonitor {
       ref_;  // per-image features: this gap's, and the reference since the last change
   std::deque<torch::Tensor> window_;  // the recent gaps under test, oldest first
   double last_score_ = 0;
+  Signature ended_, began_;
 };
 
 }  // namespace etuner::runtime

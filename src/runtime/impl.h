@@ -15,6 +15,7 @@
 #include "runtime/pending.h"
 #include "runtime/replay_buffer.h"
 #include "runtime/signals.h"
+#include "runtime/version_shelf.h"
 
 namespace etuner::runtime {
 
@@ -43,8 +44,10 @@ struct Runtime::Impl {
   void deploy_if_ready(double now_s);
   void hold_device();  // realtime: the passes outside rounds hold the device
   void retire(std::vector<PendingBatch> batches);
+  void shelve_on_change();
 
   // round.cpp
+  bool recall_version();
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
   RoundData gather(const policy::RoundDecision& d);
   tuning::RoundResult train(RoundData& data, const policy::RoundDecision& d);
@@ -67,6 +70,9 @@ struct Runtime::Impl {
   // Frozen-prefix activations kept across rounds, keyed by sample id: a replayed sample
   // skips the frozen prefix in every round the prefix has not changed since it was cached.
   std::shared_ptr<tuning::ActivationCache> prefix_cache_;
+  // Recurring scenarios: versions by scenario, and the one a recall would start from.
+  std::unique_ptr<VersionShelf> shelf_;
+  std::shared_ptr<model::BlockModel> recall_;
   TrueScenario true_scenario_;
   double busy_until_s_ = 0;    // realtime: the device is held until then
   double last_advance_s_ = 0;  // stream time of the last advance() (see hold_device)

@@ -7,6 +7,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -61,6 +62,8 @@ class Ledger {
   void end_round(RoundRecord& r);
 
   void count_drift() { ++totals_.drifts; }
+  void count_recall() { ++totals_.recalls; }
+  void note_shelf_bytes(int64_t b) { totals_.shelf_bytes = std::max(totals_.shelf_bytes, b); }
   void count_adaptation() { ++totals_.adapt_steps; }
   void count_pseudo_labeled(int64_t n) { totals_.pseudo_labeled += n; }
 

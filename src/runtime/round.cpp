@@ -17,7 +17,24 @@ void append_ids(std::vector<int64_t>& ids, int64_t first, int64_t n) {
 
 }  // namespace
 
+// The shelved version becomes the working model and answers at once (it answered this
+// scenario before, statistics included); what the working model had is gone with the
+// optimizer state and the cached prefix outputs. A copy, no FLOPs.
+bool Runtime::Impl::recall_version() {
+  if (!recall_) return false;
+  working_->copy_from(*recall_);
+  recall_.reset();
+  optimizer_ = tuning::make_optimizer(*working_, tuning::OptimizerConfig::from(cfg_.train));
+  if (prefix_cache_) tuning::forget_all(*prefix_cache_);
+  freeze_probe_.forget_prefix_output();
+  publisher_.deploy(*working_, pending_.consumed());
+  adapter_.restore(publisher_.deployed());
+  ledger_.count_recall();
+  return true;
+}
+
 RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_s) {
+  const bool recalled = d.recall && recall_version();
   ledger_.begin_round();
   auto [before_acc, before_n] = pending_.accuracy_of(d.take_samples, d.drop_samples);
   RoundData data = gather(d);
@@ -26,7 +43,7 @@ RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_
   r.start_s = now_s;
   r.scenario = true_scenario_ ? true_scenario_() : -1;
   r.epochs = d.epochs > 0 ? d.epochs : cfg_.train.epochs_per_round;
-  r.reason = d.reason;
+  r.reason = recalled ? d.reason + ", recalled a shelved version" : d.reason;
   const auto result = train(data, d);
   if (result.first_epoch_hits.defined() && result.finite)
     std::tie(before_acc, before_n) =

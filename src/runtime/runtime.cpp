@@ -23,6 +23,8 @@ Runtime::Impl::Impl(std::unique_ptr<model::BlockModel> model, policy::Policy pol
       peer_probe_(ledger_, policy_.freezer->needs()),
       adapter_(policy_.adapt, publisher_.deployed(), ledger_) {
   if (cfg_.cache_mb > 0) prefix_cache_ = tuning::new_activation_cache(cfg_.cache_mb);
+  if (const int k = policy_.scheduler->needs().shelf_versions; k > 0)
+    shelf_ = std::make_unique<VersionShelf>(k, signals_.monitor().z_threshold());
 }
 
 // Requests are answered in order; with label-free adaptation on, in chunks, each answered
@@ -77,6 +79,7 @@ int64_t Runtime::Impl::add_labeled(const torch::Tensor& x, const torch::Tensor& 
   if (detect_ && signals_.detect_change()) {  // the old scenario's probes and answers go
     freeze_probe_.reset();
     adapter_.forget_pseudo();
+    shelve_on_change();
   }
   const int64_t first_id = pending_.new_ids(x.size(0));
   pending_.add({xd, yd, acc, first_id});
@@ -116,6 +119,18 @@ void Runtime::Impl::deploy_if_ready(double now_s) {
 // Retired samples are not trained on, but they were seen: they enter the replay buffer.
 void Runtime::Impl::retire(std::vector<PendingBatch> batches) {
   for (auto& b : batches) replay_.add(b.x, b.y, b.first_id);
+}
+
+// A change of the requests: the answering version is shelved for the scenario that ended, and
+// a shelved version of the scenario just begun waits for the scheduler's recall. A change
+// from labels alone leaves nothing to recall: its requests look the same.
+void Runtime::Impl::shelve_on_change() {
+  recall_.reset();
+  if (!shelf_ || !signals_.requests_changed()) return;
+  const auto& monitor = signals_.monitor();
+  recall_ = shelf_->match(monitor.began());
+  shelf_->shelve(monitor.ended(), *adapter_.serving_model());
+  ledger_.note_shelf_bytes(shelf_->bytes());
 }
 
 // Under realtime, the passes outside rounds since the last call (answers, decisions,

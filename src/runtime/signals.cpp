@@ -94,6 +94,7 @@ bool Signals::detect_change() {
   ++gaps_since_change_;
   const bool change = from_requests || from_labels;
   if (change) {
+    requests_changed_ = from_requests;
     drift_sched_ = true;
     freeze_.drift = freeze_.drift || from_requests;
     freeze_.new_classes = freeze_.new_classes || new_classes_;

@@ -54,6 +54,9 @@ class Signals {
 
   void fill(policy::ScheduleSignals& s) const;
   int gaps_since_change() const { return gaps_since_change_; }
+  // The last change came from the requests (the monitor's ended() and began() describe it).
+  bool requests_changed() const { return requests_changed_; }
+  const DriftMonitor& monitor() const { return monitor_; }
   int rounds() const { return rounds_; }
 
  private:
@@ -75,6 +78,7 @@ class Signals {
   DriftMonitor monitor_;
   bool drift_sched_ = false;
   FreezeFlags freeze_;
+  bool requests_changed_ = false;
   int gaps_since_change_ = 1 << 20;
   // Held-out gain: test-then-train accuracy of the batches a round trained on (before it) and
   // of the first batch after it, i.e. on data neither version trained on.

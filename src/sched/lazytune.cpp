@@ -28,6 +28,7 @@ struct LazyParams {
   double replay_per_fresh =
       2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
   bool ttt_from_rounds = false;  // test-then-train from rounds' first epochs (SignalNeeds)
+  int shelf = 0;                 // versions kept by scenario and recalled when it recurs (0 = off)
 };
 
 LazyParams parse(const nlohmann::json& j) {
@@ -43,6 +44,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.surprise = f.get("surprise", p.surprise);
   p.replay_per_fresh = f.get("replay_per_fresh", p.replay_per_fresh);
   p.ttt_from_rounds = f.get("ttt_from_rounds", p.ttt_from_rounds);
+  p.shelf = std::max(0, f.get("shelf", p.shelf));
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -68,7 +70,8 @@ class LazyTune final : public policy::Scheduler {
         .with_test_then_train()
         .with_test_then_train_from_rounds(p_.ttt_from_rounds)
         .with_holdout_gain()
-        .with_drift();
+        .with_drift()
+        .with_shelf_versions(p_.shelf);
   }
 
  private:
@@ -77,7 +80,9 @@ class LazyTune final : public policy::Scheduler {
     merge_ = 1;
     eager_left_ = p_.eager_rounds + 1;
     eager_run_ = 0;
-    return round(0, "scenario change", -1);
+    auto d = round(0, "scenario change", -1);
+    d.recall = p_.shelf > 0;
+    return d;
   }
 
   // After the fixed eager rounds, the phase goes on while the last round taught at least
