@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "etuner/freeze.h"
 #include "etuner/presets.h"
@@ -886,35 +887,69 @@ TEST(Signals, ADropFromRoundScoresIsOneChange) {
   EXPECT_TRUE(signals.detect_change());  // a new drop (running mean 0.64)
 }
 
-// Recurring scenarios: the version that served clean requests is shelved when they darken;
-// when they come back clean, the change round starts from it, and under realtime it answers
-// at once, before that round's own version deploys.
-TEST(Runtime, ARecurringScenarioRecallsTheVersionThatServedIt) {
+namespace {
+
+// Clean requests (gaps 0-3, every label 7), dark (4-7, every label 3), clean again (8-9)
+// under realtime, with lazytune keeping two versions. The batch that arrives with the return
+// to clean is labeled 7, as the version that served clean requests learned (`by_shelved`),
+// or 3, as the answering version learned. Returns the round at the return, the version that
+// served clean requests and the deployed version right after that round (before the
+// round's own version deploys).
+struct Recurrence {
+  std::optional<runtime::RoundRecord> round;
+  std::shared_ptr<const model::BlockModel> clean, deployed;
+  runtime::Totals totals;
+};
+
+Recurrence recur(bool by_shelved) {
   auto cfg = config("realtime");
   for (int c = 0; c < 10; ++c) cfg.known_classes.push_back(c);
+  cfg.train.lr = 0.5;            // a few rounds teach each phase its label,
+  cfg.train.replay_samples = 0;  // and forget the other's
   torch::manual_seed(0);
   runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}),
                       policy::make("lazy", {{"lazytune", {{"shelf", 2}}}}), cfg,
                       meter::make_modeled(device_profile("cpu-2core")));
-  std::shared_ptr<const model::BlockModel> clean;
+  Recurrence out;
   for (int gap = 0; gap < 10; ++gap) {
-    const double shade = gap >= 4 && gap < 8 ? 0.2 : 1.0;  // dark in gaps 4-7
+    const double shade = gap >= 4 && gap < 8 ? 0.2 : 1.0;
     rt.predict(batch(20, 100 + gap).first * shade);
-    if (gap == 4) clean = rt.answering();  // what served the clean requests
-    auto [x, y] = batch(8, gap);
-    rt.add_labeled(x * shade, y, gap * 10.0);
-    const auto r = rt.advance(gap * 10.0);
-    if (gap != 8) continue;
-    ASSERT_TRUE(r.has_value());
-    EXPECT_NE(r->reason.find("recalled"), std::string::npos) << r->reason;
-    auto now = const_cast<model::BlockModel&>(*rt.deployed()).parameters();
-    auto then = const_cast<model::BlockModel&>(*clean).parameters();
-    ASSERT_EQ(now.size(), then.size());
-    for (size_t k = 0; k < now.size(); ++k) EXPECT_TRUE(torch::equal(now[k], then[k])) << k;
+    if (gap == 4) out.clean = rt.answering();
+    const auto x = batch(8, gap).first * shade;
+    const bool clean_labels = gap < 4 || (gap >= 8 && by_shelved);
+    rt.add_labeled(x, torch::full({8}, clean_labels ? 7 : 3, torch::kLong), gap * 10.0);
+    auto r = rt.advance(gap * 10.0);
+    if (gap == 8) out.round = r, out.deployed = rt.deployed();
   }
-  EXPECT_EQ(rt.totals().drifts, 2);
-  EXPECT_EQ(rt.totals().recalls, 1);
-  EXPECT_GT(rt.totals().shelf_bytes, 0);
+  out.totals = rt.totals();
+  return out;
+}
+
+}  // namespace
+
+// Recurring scenarios: the version that served clean requests is shelved when they darken;
+// when they come back clean and it labels the new batch better, the change round starts
+// from it, and under realtime it answers at once, before that round's own version deploys.
+TEST(Runtime, ARecurringScenarioRecallsTheVersionThatServedIt) {
+  const auto got = recur(true);
+  ASSERT_TRUE(got.round.has_value());
+  EXPECT_NE(got.round->reason.find("recalled"), std::string::npos) << got.round->reason;
+  auto now = const_cast<model::BlockModel&>(*got.deployed).parameters();
+  auto then = const_cast<model::BlockModel&>(*got.clean).parameters();
+  ASSERT_EQ(now.size(), then.size());
+  for (size_t k = 0; k < now.size(); ++k) EXPECT_TRUE(torch::equal(now[k], then[k])) << k;
+  EXPECT_EQ(got.totals.drifts, 2);
+  EXPECT_EQ(got.totals.recalls, 1);
+  EXPECT_GT(got.totals.shelf_bytes, 0);
+}
+
+// The same return, but the answering version labels the new batch at least as well: no recall.
+TEST(Runtime, AShelvedVersionThatLabelsTheNewBatchNoBetterStaysShelved) {
+  const auto got = recur(false);
+  ASSERT_TRUE(got.round.has_value());
+  EXPECT_EQ(got.round->reason.find("recalled"), std::string::npos) << got.round->reason;
+  EXPECT_EQ(got.totals.drifts, 2);
+  EXPECT_EQ(got.totals.recalls, 0);
 }
 
 TEST(VersionShelf, MatchesTheClosestScenarioWithinTheThresholdAndKeepsAtMostItsCapacity) {

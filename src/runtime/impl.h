@@ -44,7 +44,7 @@ struct Runtime::Impl {
   void deploy_if_ready(double now_s);
   void hold_device();  // realtime: the passes outside rounds hold the device
   void retire(std::vector<PendingBatch> batches);
-  void shelve_on_change();
+  void shelve_on_change(const torch::Tensor& x, const torch::Tensor& y);
 
   // round.cpp
   bool recall_version();

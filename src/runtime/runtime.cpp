@@ -79,7 +79,7 @@ int64_t Runtime::Impl::add_labeled(const torch::Tensor& x, const torch::Tensor& 
   if (detect_ && signals_.detect_change()) {  // the old scenario's probes and answers go
     freeze_probe_.reset();
     adapter_.forget_pseudo();
-    shelve_on_change();
+    shelve_on_change(xd, yd);
   }
   const int64_t first_id = pending_.new_ids(x.size(0));
   pending_.add({xd, yd, acc, first_id});
@@ -122,15 +122,25 @@ void Runtime::Impl::retire(std::vector<PendingBatch> batches) {
 }
 
 // A change of the requests: the answering version is shelved for the scenario that ended, and
-// a shelved version of the scenario just begun waits for the scheduler's recall. A change
-// from labels alone leaves nothing to recall: its requests look the same.
-void Runtime::Impl::shelve_on_change() {
+// a shelved version of the scenario just begun waits for the scheduler's recall if it labels
+// the batch that arrived with the change better than the answering version does (one
+// forward each: a version shelved long ago missed everything learned since, and a
+// signature can match a scenario it never served). A change from labels alone leaves
+// nothing to recall: its requests look the same.
+void Runtime::Impl::shelve_on_change(const torch::Tensor& x, const torch::Tensor& y) {
   recall_.reset();
   if (!shelf_ || !signals_.requests_changed()) return;
   const auto& monitor = signals_.monitor();
-  recall_ = shelf_->match(monitor.began());
+  auto candidate = shelf_->match(monitor.began());
   shelf_->shelve(monitor.ended(), *adapter_.serving_model());
   ledger_.note_shelf_bytes(shelf_->bytes());
+  if (!candidate) return;
+  ledger_.begin_decide();
+  const double shelved = tuning::evaluate(*candidate, x, y).accuracy;
+  const double answering = tuning::evaluate(adapter_.serving(), x, y).accuracy;
+  ledger_.count_decision_pass(Ledger::Decision::kTestThenTrain, 2 * x.size(0));
+  ledger_.end_decide();
+  if (shelved > answering) recall_ = std::move(candidate);
 }
 
 // Under realtime, the passes outside rounds since the last call (answers, decisions,
