@@ -472,15 +472,29 @@ namespace {
 // Trains on every batch and keeps the signals it was shown.
 struct RecordingScheduler final : policy::Scheduler {
   std::vector<policy::ScheduleSignals>* seen;
-  explicit RecordingScheduler(std::vector<policy::ScheduleSignals>* s) : seen(s) {}
+  bool from_rounds;  // test-then-train from the rounds' first epochs
+  RecordingScheduler(std::vector<policy::ScheduleSignals>* s, bool r) : seen(s), from_rounds(r) {}
   policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
     seen->push_back(s);
     policy::RoundDecision d;
     d.run = true;
     return d;
   }
-  policy::SignalNeeds needs() const override { return {true, true, false}; }
+  policy::SignalNeeds needs() const override {
+    return policy::SignalNeeds{}
+        .with_test_then_train()
+        .with_holdout_gain()
+        .with_test_then_train_from_rounds(from_rounds);
+  }
 };
+
+runtime::Runtime recording(std::vector<policy::ScheduleSignals>* seen, bool from_rounds) {
+  policy::Policy p;
+  p.name = "recording";
+  p.scheduler = std::make_unique<RecordingScheduler>(seen, from_rounds);
+  p.freezer = freeze::registry().make("none", {});
+  return make(std::move(p));
+}
 
 }  // namespace
 
@@ -489,11 +503,7 @@ struct RecordingScheduler final : policy::Scheduler {
 // that difference, so a scheduler can tell learning from noise.
 TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
   std::vector<policy::ScheduleSignals> seen;
-  policy::Policy p;
-  p.name = "recording";
-  p.scheduler = std::make_unique<RecordingScheduler>(&seen);
-  p.freezer = freeze::registry().make("none", {});
-  auto rt = make(std::move(p));
+  auto rt = recording(&seen, false);
   for (int b = 0; b < 2; ++b) {
     auto [x, y] = batch(b == 0 ? 8 : 12, b);
     rt.add_labeled(x, y, b * 10.0);
@@ -507,47 +517,28 @@ TEST(Runtime, TheHeldOutGainComesWithItsStandardError) {
                    std::sqrt(before * (1 - before) / 8 + after * (1 - after) / 12));
 }
 
-namespace {
-
-struct RoundScoringScheduler final : policy::Scheduler {
-  RecordingScheduler inner;
-  explicit RoundScoringScheduler(std::vector<policy::ScheduleSignals>* s) : inner(s) {}
-  policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
-    return inner.decide(s);
-  }
-  policy::SignalNeeds needs() const override {
-    return inner.needs().with_test_then_train_from_rounds();
-  }
-};
-
-}  // namespace
-
 // Test-then-train from rounds: no pass per labeled batch; a round's first epoch scores its
 // fresh samples (the first round: one minibatch, so the model before any step), and the next
 // round's scores close the held-out gain.
 TEST(Runtime, TestThenTrainFromRoundsRidesOnTheRoundsForward) {
   std::vector<policy::ScheduleSignals> seen;
-  policy::Policy p;
-  p.name = "recording";
-  p.scheduler = std::make_unique<RoundScoringScheduler>(&seen);
-  p.freezer = freeze::registry().make("none", {});
-  auto rt = make(std::move(p));
-  torch::manual_seed(0);
+  auto rt = recording(&seen, true);
+  torch::manual_seed(0);  // the runtime's model, before any round
   auto before = model::make("tiny", {1, 12, 12, 10});
   before->set_training(true);
-  std::vector<torch::Tensor> ys;
+  double first_expected = 0;
   for (int b = 0; b < 3; ++b) {
     auto [x, y] = batch(b == 0 ? 8 : 12, b);
     if (b == 0) {
       torch::NoGradGuard no_grad;
-      ys.push_back(before->forward(x).argmax(1).eq(y).to(torch::kDouble).mean());
+      first_expected = before->forward(x).argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
     }
     rt.add_labeled(x, y, b * 10.0);
     ASSERT_TRUE(rt.advance(b * 10.0));
   }
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_TRUE(std::isnan(seen[0].newest_batch_accuracy));  // no round has scored it yet
-  EXPECT_DOUBLE_EQ(seen[1].newest_batch_accuracy, ys[0].item<double>());
+  EXPECT_DOUBLE_EQ(seen[1].newest_batch_accuracy, first_expected);
   EXPECT_TRUE(std::isnan(seen[1].last_round_gain));
   const double first = seen[1].newest_batch_accuracy, second = seen[2].newest_batch_accuracy;
   EXPECT_DOUBLE_EQ(seen[2].last_round_gain, second - first);

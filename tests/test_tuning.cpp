@@ -24,6 +24,18 @@ std::vector<torch::Tensor> copies(const std::vector<torch::Tensor>& ts) {
   return out;
 }
 
+// A round of plain SGD (no weight decay) over x, y: `batch` rows a step, rows [0, scored)
+// scored in the first epoch.
+tuning::RoundResult round_on(model::BlockModel& m, const torch::Tensor& x, const torch::Tensor& y,
+                             double lr, int epochs, int batch, int64_t scored = 0) {
+  auto opt = tuning::make_optimizer(m, tuning::OptimizerConfig{}.with_lr(lr).with_weight_decay(0));
+  tuning::RoundConfig rc;
+  rc.epochs = epochs;
+  rc.batch_size = batch;
+  rc.scored_rows = scored;
+  return tuning::run_round(m, *opt, x, y, rc, model::profile_flops(m, x.slice(0, 0, 1)), nullptr);
+}
+
 }  // namespace
 
 TEST(ApplyPlan, FrozenWeightsStayBitIdenticalUnderMomentumAndWeightDecay) {
@@ -176,13 +188,8 @@ TEST(Round, ANonFiniteLossIsReported) {
 TEST(Round, CountsStepsSamplesAndFlops) {
   auto m = tiny();
   auto [x, y] = data(40);
-  auto opt =
-      tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
-  tuning::RoundConfig rc;
-  rc.epochs = 2;
-  rc.batch_size = 16;
-  auto prof = model::profile_flops(*m, x.slice(0, 0, 1));
-  auto r = tuning::run_round(*m, *opt, x, y, rc, prof, nullptr);
+  const auto prof = model::profile_flops(*m, x.slice(0, 0, 1));
+  const auto r = round_on(*m, x, y, 0.05, 2, 16);
   EXPECT_EQ(r.steps, 6);  // ceil(40/16) per epoch
   EXPECT_EQ(r.samples, 80);
   EXPECT_DOUBLE_EQ(r.train_flops, 3 * prof.total() * 80);
@@ -200,14 +207,7 @@ TEST(Round, FirstEpochScoresAreTheForwardBeforeTheStep) {
     torch::NoGradGuard no_grad;
     expected = before->forward(x).argmax(1).eq(y).slice(0, 0, 30);
   }
-  auto opt =
-      tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(1.0).with_weight_decay(0));
-  tuning::RoundConfig rc;
-  rc.epochs = 2;
-  rc.batch_size = 40;
-  rc.scored_rows = 30;
-  auto r =
-      tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+  const auto r = round_on(*m, x, y, 1.0, 2, 40, 30);
   ASSERT_TRUE(r.first_epoch_hits.defined());
   EXPECT_TRUE(torch::equal(r.first_epoch_hits, expected));
   EXPECT_GT(expected.sum().item<int64_t>(), 0);
@@ -218,14 +218,7 @@ TEST(Round, ScoringChangesNothingButTheScores) {
   auto train = [](int64_t scored) {
     auto m = tiny();
     auto [x, y] = data(40);
-    auto opt =
-        tuning::make_optimizer(*m, tuning::OptimizerConfig{}.with_lr(0.05).with_weight_decay(0));
-    tuning::RoundConfig rc;
-    rc.epochs = 2;
-    rc.batch_size = 16;
-    rc.scored_rows = scored;
-    auto r =
-        tuning::run_round(*m, *opt, x, y, rc, model::profile_flops(*m, x.slice(0, 0, 1)), nullptr);
+    const auto r = round_on(*m, x, y, 0.05, 2, 16, scored);
     EXPECT_EQ(r.first_epoch_hits.defined(), scored > 0);
     return std::make_pair(copies(m->parameters()), r.train_flops);
   };
