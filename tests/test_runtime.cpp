@@ -964,3 +964,36 @@ TEST(VersionShelf, MatchesTheClosestScenarioWithinTheThresholdAndKeepsAtMostItsC
   EXPECT_EQ(shelf.size(), 2);
   EXPECT_FALSE(shelf.match(DriftMonitor::signature_of(features(0.2, 7))));
 }
+
+// The answers' confidence per gap between labeled batches, and its running mean over the
+// gaps before (label-free; lazytune's `surprise_confidence` reads it).
+TEST(Signals, AnswerConfidenceIsPerGapWithARunningMeanOfEarlierGaps) {
+  runtime::Ledger ledger(meter::make_modeled(device_profile("cpu-2core")),
+                         device_profile("cpu-2core"), torch::kCPU);
+  runtime::Signals signals({0, 1}, ledger);
+  auto answered = [&](std::vector<float> c) {
+    runtime::Prediction p;
+    p.confidence = torch::tensor(c);
+    p.labels = torch::zeros({p.confidence.size(0)}, torch::kLong);
+    signals.on_answered(p);
+  };
+  auto read = [&] {
+    policy::ScheduleSignals s;
+    signals.fill(s);
+    return std::make_pair(s.newest_answer_confidence, s.recent_answer_confidence);
+  };
+  answered({0.8f, 0.6f});
+  signals.close_answer_gap();
+  EXPECT_NEAR(read().first, 0.7, 1e-6);
+  EXPECT_TRUE(std::isnan(read().second));
+  answered({0.4f});
+  signals.close_answer_gap();
+  EXPECT_NEAR(read().first, 0.4, 1e-6);
+  EXPECT_NEAR(read().second, 0.7, 1e-6);
+  answered({0.2f});
+  answered({0.2f});
+  signals.close_answer_gap();
+  signals.close_answer_gap();  // a gap without answers changes nothing
+  EXPECT_NEAR(read().first, 0.2, 1e-6);
+  EXPECT_NEAR(read().second, 0.7 * 0.7 + 0.3 * 0.4, 1e-6);
+}

@@ -54,7 +54,11 @@ struct ScheduleSignals {
   bool label_space_grew = false;  // some labeled batch so far held a class new to the model
   double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
-  double last_round_gain = kUnknown;        // held-out accuracy after minus before the last round
+  // Label-free and free: the mean confidence of the answers given since the last labeled
+  // batch, and its running mean over earlier gaps (EMA 0.7/0.3, like recent_accuracy).
+  double newest_answer_confidence = kUnknown;
+  double recent_answer_confidence = kUnknown;
+  double last_round_gain = kUnknown;  // held-out accuracy after minus before the last round
   // Standard error of that gain: two accuracies on a few dozen samples each (binomial), so a
   // gain of a few points is often noise.
   double last_round_gain_se = kUnknown;

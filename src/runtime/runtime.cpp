@@ -76,6 +76,7 @@ int64_t Runtime::Impl::add_labeled(const torch::Tensor& x, const torch::Tensor& 
   if (ttt && !needs.test_then_train_from_rounds)
     acc = signals_.observe_batch(adapter_.serving(), xd, yd, publisher_.version());
   if (ttt || detect_) signals_.note_classes(yd);
+  signals_.close_answer_gap();
   if (detect_ && signals_.detect_change()) {  // the old scenario's probes and answers go
     freeze_probe_.reset();
     adapter_.forget_pseudo();

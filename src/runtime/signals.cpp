@@ -52,6 +52,24 @@ std::pair<double, int> Signals::observe_round_scores(const torch::Tensor& hits,
   return {acc, static_cast<int>(at)};
 }
 
+void Signals::on_answered(const Prediction& p) {
+  requests_since_round_ += static_cast<int>(p.labels.size(0));
+  if (p.confidence.numel() == 0) return;
+  gap_confidence_sum_ += p.confidence.to(torch::kDouble).sum().item<double>();
+  gap_answers_ += p.confidence.numel();
+}
+
+void Signals::close_answer_gap() {
+  if (gap_answers_ == 0) return;
+  if (!std::isnan(newest_confidence_))
+    recent_confidence_ = std::isnan(recent_confidence_)
+                             ? newest_confidence_
+                             : 0.7 * recent_confidence_ + 0.3 * newest_confidence_;
+  newest_confidence_ = gap_confidence_sum_ / static_cast<double>(gap_answers_);
+  gap_confidence_sum_ = 0;
+  gap_answers_ = 0;
+}
+
 void Signals::record_accuracy(double acc) {
   newest_accuracy_ = acc;
   recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
@@ -127,6 +145,8 @@ void Signals::fill(policy::ScheduleSignals& s) const {
   s.label_space_grew = label_space_grew_;
   s.newest_batch_accuracy = newest_accuracy_;
   s.recent_accuracy = recent_accuracy_;
+  s.newest_answer_confidence = newest_confidence_;
+  s.recent_answer_confidence = recent_confidence_;
   s.drift = drift_sched_;
   s.last_round_gain = last_gain_;
   s.last_round_gain_se = last_gain_se_;

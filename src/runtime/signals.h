@@ -40,9 +40,9 @@ class Signals {
   void observe_requests(const torch::Tensor& x) { monitor_.observe(x); }
   // Every answer the runtime gave (a whole predict call): a signal read from answers, such as
   // their confidence, is measured here without touching the runtime.
-  void on_answered(const Prediction& p) {
-    requests_since_round_ += static_cast<int>(p.labels.size(0));
-  }
+  void on_answered(const Prediction& p);
+  // A labeled batch arrived: the answers since the last one make a gap's confidence.
+  void close_answer_gap();
   // At the end of every request gap: true if the scenario changed.
   bool detect_change();
 
@@ -69,6 +69,10 @@ class Signals {
   bool label_space_grew_ = false;
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
+  double gap_confidence_sum_ = 0;
+  int64_t gap_answers_ = 0;
+  double newest_confidence_ = policy::kUnknown;
+  double recent_confidence_ = policy::kUnknown;
   // A drop of test-then-train accuracy is read as a change once per reading. Readings from
   // rounds come a round late: the round after a change scores the batches that made it, so
   // its drop is the change already detected, not a new one.

@@ -29,6 +29,9 @@ struct LazyParams {
       2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
   bool ttt_from_rounds = false;  // test-then-train from rounds' first epochs (SignalNeeds)
   int shelf = 0;                 // versions kept by scenario and recalled when it recurs (0 = off)
+  // > 0: `surprise` reads the answers' confidence instead of test-then-train accuracy: the
+  // newest gap's mean confidence this far below its running mean (label-free, no pass).
+  double surprise_confidence = 0;
 };
 
 LazyParams parse(const nlohmann::json& j) {
@@ -45,6 +48,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.replay_per_fresh = f.get("replay_per_fresh", p.replay_per_fresh);
   p.ttt_from_rounds = f.get("ttt_from_rounds", p.ttt_from_rounds);
   p.shelf = std::max(0, f.get("shelf", p.shelf));
+  p.surprise_confidence = f.get("surprise_confidence", p.surprise_confidence);
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -112,6 +116,9 @@ class LazyTune final : public policy::Scheduler {
   // The deployed model does much worse on the newest batch than it has lately: the pending
   // data would change the model, so stale answers cost accuracy until it trains.
   bool surprised(const policy::ScheduleSignals& s) const {
+    if (p_.surprise_confidence > 0)
+      return !std::isnan(s.newest_answer_confidence) && !std::isnan(s.recent_answer_confidence) &&
+             s.newest_answer_confidence < s.recent_answer_confidence - p_.surprise_confidence;
     return !std::isnan(s.newest_batch_accuracy) && !std::isnan(s.recent_accuracy) &&
            s.newest_batch_accuracy < s.recent_accuracy - p_.surprise;
   }
