@@ -970,7 +970,7 @@ TEST(VersionShelf, MatchesTheClosestScenarioWithinTheThresholdAndKeepsAtMostItsC
 TEST(Signals, AnswerConfidenceIsPerGapWithARunningMeanOfEarlierGaps) {
   runtime::Ledger ledger(meter::make_modeled(device_profile("cpu-2core")),
                          device_profile("cpu-2core"), torch::kCPU);
-  runtime::Signals signals({0, 1}, ledger);
+  runtime::Signals signals({0, 1}, ledger, /*answer_confidence=*/true);
   auto answered = [&](std::vector<float> c) {
     runtime::Prediction p;
     p.confidence = torch::tensor(c);

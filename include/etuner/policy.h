@@ -77,12 +77,14 @@ struct SignalNeeds {
   bool test_then_train_from_rounds = false;
   // Versions kept by scenario, for RoundDecision::recall (0: none kept).
   int shelf_versions = 0;
+  bool answer_confidence = false;  // newest_answer_confidence, recent_answer_confidence
   SignalNeeds& with_test_then_train(bool v = true) { return test_then_train = v, *this; }
   SignalNeeds& with_test_then_train_from_rounds(bool v = true) {
     return test_then_train_from_rounds = v, *this;
   }
   SignalNeeds& with_holdout_gain(bool v = true) { return holdout_gain = v, *this; }
   SignalNeeds& with_shelf_versions(int n) { return shelf_versions = n, *this; }
+  SignalNeeds& with_answer_confidence(bool v = true) { return answer_confidence = v, *this; }
   SignalNeeds& with_drift(bool v = true) { return drift = v, *this; }
 };
 

@@ -47,6 +47,7 @@ struct Runtime::Impl {
   void shelve_on_change(const torch::Tensor& x, const torch::Tensor& y);
 
   // round.cpp
+  void reset_working_to(model::BlockModel& version);
   bool recall_version();
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
   RoundData gather(const policy::RoundDecision& d);
@@ -56,7 +57,8 @@ struct Runtime::Impl {
 
   RuntimeConfig cfg_;
   policy::Policy policy_;
-  bool detect_;  // the scenario-change detector runs (a policy reads its verdict)
+  policy::SignalNeeds needs_;  // the scheduler's, fixed for the runtime's life
+  bool detect_;                // the scenario-change detector runs (a policy reads its verdict)
   std::unique_ptr<model::BlockModel> working_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   Ledger ledger_;

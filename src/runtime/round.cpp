@@ -2,7 +2,6 @@
 // freezer is asked at every epoch start (choose_prefix); the round's fate (published or
 // discarded) goes to the parts that keep its consequences.
 #include <numeric>
-#include <tuple>
 
 #include "runtime/impl.h"
 
@@ -18,25 +17,31 @@ void append_ids(std::vector<int64_t>& ids, int64_t first, int64_t n) {
 }  // namespace
 
 // The shelved version becomes the working model and answers at once (it answered this
-// scenario before, statistics included); what the working model had is gone with the
-// optimizer state and the cached prefix outputs. A copy, no FLOPs.
+// scenario before, statistics included). A copy, no FLOPs.
 bool Runtime::Impl::recall_version() {
   if (!recall_) return false;
-  working_->copy_from(*recall_);
+  reset_working_to(*recall_);
   recall_.reset();
-  optimizer_ = tuning::make_optimizer(*working_, tuning::OptimizerConfig::from(cfg_.train));
-  if (prefix_cache_) tuning::forget_all(*prefix_cache_);
-  freeze_probe_.forget_prefix_output();
   publisher_.deploy(*working_, pending_.consumed());
   adapter_.restore(publisher_.deployed());
   ledger_.count_recall();
   return true;
 }
 
+// The working model becomes `version`: the optimizer state and the cached prefix outputs
+// were the old weights'.
+void Runtime::Impl::reset_working_to(model::BlockModel& version) {
+  working_->copy_from(version);
+  optimizer_ = tuning::make_optimizer(*working_, tuning::OptimizerConfig::from(cfg_.train));
+  if (prefix_cache_) tuning::forget_all(*prefix_cache_);
+  freeze_probe_.forget_prefix_output();
+}
+
 RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_s) {
   const bool recalled = d.recall && recall_version();
   ledger_.begin_round();
-  auto [before_acc, before_n] = pending_.accuracy_of(d.take_samples, d.drop_samples);
+  // Test-then-train accuracy of the round's samples: measured as they arrived, or now.
+  auto before = pending_.accuracy_of(d.take_samples, d.drop_samples);
   RoundData data = gather(d);
   RoundRecord r;
   r.round = signals_.rounds();
@@ -46,8 +51,7 @@ RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_
   r.reason = recalled ? d.reason + ", recalled a shelved version" : d.reason;
   const auto result = train(data, d);
   if (result.first_epoch_hits.defined() && result.finite)
-    std::tie(before_acc, before_n) =
-        signals_.observe_round_scores(result.first_epoch_hits, data.fresh_batch_rows);
+    before = signals_.observe_round_scores(result.first_epoch_hits, data.fresh_batch_rows);
   r.fresh_samples = data.fresh_x.defined() ? static_cast<int>(data.fresh_x.size(0)) : 0;
   r.replay_samples = data.replayed;
   r.samples = result.samples;
@@ -61,7 +65,7 @@ RoundRecord Runtime::Impl::run_round(const policy::RoundDecision& d, double now_
   r.cache_hits = result.cache_hits;
   r.freeze_reason = last_freeze_reason_;
   finish(r, data, now_s);
-  signals_.on_round(r.end_s, before_acc, before_n, !r.discarded, publisher_.version() + 1);
+  signals_.on_round(r.end_s, before.first, before.second, !r.discarded, publisher_.version() + 1);
   freeze_probe_.add_steps(r.steps);
   ledger_.end_round(r);
   return r;
@@ -111,7 +115,7 @@ tuning::RoundResult Runtime::Impl::train(RoundData& data, const policy::RoundDec
   const int round = signals_.rounds();
   rc.seed = cfg_.seed * 7919 + round;
   rc.after_backward = peer_probe_.grad_observer();
-  if (policy_.scheduler->needs().test_then_train_from_rounds)
+  if (needs_.test_then_train_from_rounds)
     rc.scored_rows = data.fresh_x.defined() ? data.fresh_x.size(0) : 0;
   return tuning::run_round(*working_, *optimizer_, data.x, data.y, rc, ledger_.flops(),
                            [&](int epoch) { return choose_prefix(round, epoch, data.fresh_x); });
@@ -142,10 +146,7 @@ void Runtime::Impl::finish(RoundRecord& r, const RoundData& data, double now_s) 
   r.end_s = now_s + (cfg_.protocol == Protocol::kRealtime ? r.modeled_s : 0.0);
   busy_until_s_ = r.end_s;
   if (r.discarded) {
-    working_->copy_from(*publisher_.deployed());
-    if (prefix_cache_) tuning::forget_all(*prefix_cache_);  // outputs of the discarded weights
-    freeze_probe_.forget_prefix_output();
-    optimizer_ = tuning::make_optimizer(*working_, tuning::OptimizerConfig::from(cfg_.train));
+    reset_working_to(*publisher_.deployed());
     return;
   }
   replay_.add(data.fresh_x, data.fresh_y, data.fresh_first_id);

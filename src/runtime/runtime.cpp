@@ -11,6 +11,7 @@ Runtime::Impl::Impl(std::unique_ptr<model::BlockModel> model, policy::Policy pol
                     RuntimeConfig cfg, std::unique_ptr<meter::Meter> meter)
     : cfg_(std::move(cfg)),
       policy_(std::move(policy)),
+      needs_(policy_.scheduler->needs()),
       detect_(policy_.needs_change_detector()),
       working_((model->to(cfg_.device), std::move(model))),
       optimizer_(tuning::make_optimizer(*working_, tuning::OptimizerConfig::from(cfg_.train))),
@@ -18,13 +19,14 @@ Runtime::Impl::Impl(std::unique_ptr<model::BlockModel> model, policy::Policy pol
       publisher_(*working_),
       replay_(cfg_.train.replay_buffer, cfg_.seed,
               cfg_.train.replay_policy == tuning::ReplayPolicy::kClassBalanced),
-      signals_(cfg_.known_classes, ledger_),
+      signals_(cfg_.known_classes, ledger_, needs_.answer_confidence),
       freeze_probe_(ledger_, cfg_.verify_cache, policy_.freezer->needs().probe_samples),
       peer_probe_(ledger_, policy_.freezer->needs()),
       adapter_(policy_.adapt, publisher_.deployed(), ledger_) {
   if (cfg_.cache_mb > 0) prefix_cache_ = tuning::new_activation_cache(cfg_.cache_mb);
-  if (const int k = policy_.scheduler->needs().shelf_versions; k > 0)
-    shelf_ = std::make_unique<VersionShelf>(k, signals_.monitor().z_threshold());
+  if (needs_.shelf_versions > 0)
+    shelf_ =
+        std::make_unique<VersionShelf>(needs_.shelf_versions, signals_.monitor().z_threshold());
 }
 
 // Requests are answered in order; with label-free adaptation on, in chunks, each answered
@@ -70,10 +72,9 @@ void Runtime::Impl::answer_chunk(const torch::Tensor& images, Prediction& p) {
 int64_t Runtime::Impl::add_labeled(const torch::Tensor& x, const torch::Tensor& y) {
   auto xd = x.to(cfg_.device), yd = y.to(cfg_.device);
   ledger_.profile_once(*working_, xd);
-  const auto needs = policy_.scheduler->needs();
-  const bool ttt = needs.test_then_train;
+  const bool ttt = needs_.test_then_train;
   double acc = policy::kUnknown;  // from rounds: scored when a round trains on the batch
-  if (ttt && !needs.test_then_train_from_rounds)
+  if (ttt && !needs_.test_then_train_from_rounds)
     acc = signals_.observe_batch(adapter_.serving(), xd, yd, publisher_.version());
   if (ttt || detect_) signals_.note_classes(yd);
   signals_.close_answer_gap();

@@ -17,7 +17,8 @@ double gain_standard_error(double p1, int n1, double p2, int64_t n2) {
 
 }  // namespace
 
-Signals::Signals(const std::vector<int>& known_classes, Ledger& ledger) : ledger_(ledger) {
+Signals::Signals(const std::vector<int>& known_classes, Ledger& ledger, bool answer_confidence)
+    : ledger_(ledger), answer_confidence_(answer_confidence) {
   for (int c : known_classes) {
     if (c >= static_cast<int>(seen_class_.size())) seen_class_.resize(c + 1, false);
     seen_class_[c] = true;
@@ -54,7 +55,7 @@ std::pair<double, int> Signals::observe_round_scores(const torch::Tensor& hits,
 
 void Signals::on_answered(const Prediction& p) {
   requests_since_round_ += static_cast<int>(p.labels.size(0));
-  if (p.confidence.numel() == 0) return;
+  if (!answer_confidence_ || p.confidence.numel() == 0) return;
   gap_confidence_sum_ += p.confidence.to(torch::kDouble).sum().item<double>();
   gap_answers_ += p.confidence.numel();
 }

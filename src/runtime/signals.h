@@ -23,7 +23,8 @@ struct FreezeFlags {
 
 class Signals {
  public:
-  Signals(const std::vector<int>& known_classes, Ledger& ledger);
+  // `answer_confidence`: keep the answers' confidence per gap (SignalNeeds).
+  Signals(const std::vector<int>& known_classes, Ledger& ledger, bool answer_confidence = false);
 
   // Test-then-train: the serving model on a batch before any training on it. Also closes the
   // held-out gain of the last round once its version (`version`) answers.
@@ -69,6 +70,7 @@ class Signals {
   bool label_space_grew_ = false;
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
+  bool answer_confidence_;
   double gap_confidence_sum_ = 0;
   int64_t gap_answers_ = 0;
   double newest_confidence_ = policy::kUnknown;

@@ -75,7 +75,8 @@ class LazyTune final : public policy::Scheduler {
         .with_test_then_train_from_rounds(p_.ttt_from_rounds)
         .with_holdout_gain()
         .with_drift()
-        .with_shelf_versions(p_.shelf);
+        .with_shelf_versions(p_.shelf)
+        .with_answer_confidence(p_.surprise_confidence > 0);
   }
 
  private:
