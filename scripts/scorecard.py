@@ -12,6 +12,13 @@ skips them and runs the rest. A cell whose command changed (other policies, load
 threads) is run again. Extending a card = adding seeds (or streams) to the suite and running
 again with the same --out.
 
+`--refresh etuner` reruns one policy (or several, comma-separated) alone in every done cell
+and puts its results in place of the cell's own: each policy replays the cell's timeline
+from the same deployed model in its own loop, so its results do not depend on the others
+run beside it (a test checks this), and a changed default costs one policy's runs, not the
+whole card. Each refreshed entry records the commit and command it came from; a cell
+already refreshed by a binary of the same commit is skipped.
+
 Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
 against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
 energy, and the suite's targets checked for its target policy) and OUT/scorecard.html
@@ -143,6 +150,85 @@ def run_cell(etuner, out, suite, cell):
     shutil.rmtree(final, ignore_errors=True)  # a stale cell of another command
     os.rename(tmp, final)
     return cell, None
+
+
+def binary_commit(etuner):
+    """The commit an etuner binary was built from: `etuner --version` says 0.1.0 (<commit>)."""
+    text = subprocess.check_output([etuner, "--version"], text=True).strip()
+    return text.split("(", 1)[1].rstrip(")") if "(" in text else text
+
+
+def refreshed_by(out, cell, policy):
+    try:
+        with open(os.path.join(cell_dir(out, cell), "cell.json")) as f:
+            return json.load(f).get("refreshed", {}).get(policy, {}).get("git")
+    except (OSError, ValueError):
+        return None
+
+
+def replace_csv_rows(path, new_path, policies):
+    """The rows of `policies` (first column) from new_path in place of those in path."""
+    with open(path) as f:
+        old = f.read().splitlines(keepends=True)
+    with open(new_path) as f:
+        new = f.read().splitlines(keepends=True)
+    keep = [line for line in old[1:] if line.split(",", 1)[0] not in policies]
+    write_atomically(path, "".join(old[:1] + keep + new[1:]))
+
+
+def write_atomically(path, text):
+    with open(path + ".part", "w") as f:
+        f.write(text)
+    os.replace(path + ".part", path)
+
+
+def refresh_cell(etuner, out, suite, cell, policies):
+    """`policies` rerun alone on a done cell's timeline; their results replace the cell's."""
+    final = cell_dir(out, cell)
+    tmp = final + ".refresh"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    cmd = cell_command(etuner, dict(suite, policies=policies), cell, tmp)
+    with open(os.path.join(tmp, "bench.log"), "w") as log:
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if rc != 0:
+        with open(os.path.join(tmp, "bench.log")) as log:
+            return cell, f"exit {rc}: {' '.join(cmd)}\n{log.read()[-2000:]}"
+    seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
+    with open(os.path.join(seed_out, "results.json")) as f:
+        new = json.load(f)
+    with open(os.path.join(final, "results.json")) as f:
+        results = json.load(f)
+    with open(os.path.join(final, "cell.json")) as f:
+        done = json.load(f)
+    for p in policies:
+        mark = {"git": new.get("git"), "created_utc": new.get("created_utc"), "command": cmd}
+        results["policies"][p] = dict(new["policies"][p], refreshed=mark)
+        done.setdefault("refreshed", {})[p] = mark
+    for name in ("rounds.csv", "requests.csv"):
+        replace_csv_rows(os.path.join(final, name), os.path.join(seed_out, name), policies)
+    write_atomically(os.path.join(final, "results.json"), json.dumps(results, indent=2))
+    write_atomically(os.path.join(final, "cell.json"), json.dumps(done, indent=1))
+    shutil.rmtree(tmp)
+    return cell, None
+
+
+def refresh_cells(etuner, out, suite, cells, policies, jobs):
+    commit = binary_commit(etuner)
+    todo = [c for c in cells if cell_done(out, suite, c) and
+            any(refreshed_by(out, c, p) != commit for p in policies)]
+    print(f"refresh {','.join(policies)} ({commit}): {len(todo)} cells", flush=True)
+    failures = []
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for i, f in enumerate(futures.as_completed(
+                [pool.submit(refresh_cell, etuner, out, suite, c, policies) for c in todo])):
+            cell, error = f.result()
+            name = f"{cell['stream']}/{cell['load']}/seed-{cell['seed']}"
+            print(f"[{i + 1}/{len(todo)}] refresh {name}: {'FAILED ' + error if error else 'done'}",
+                  flush=True)
+            if error:
+                failures.append(name)
+    return failures
 
 
 def run_cells(etuner, out, suite, todo, jobs):
@@ -301,6 +387,7 @@ def read_runs(out, suite, stream, load):
         runs.append(r)
         seeds.append(c["seed"])
         commits.add(str(r.get("git")))
+        commits |= {str(e["refreshed"]["git"]) for e in r["policies"].values() if "refreshed" in e}
     return runs, seeds, commits
 
 
@@ -364,13 +451,14 @@ def parse_args(argv):
     ap.add_argument("--etuner", default="build/etuner", help="the etuner binary")
     ap.add_argument("--streams", help="comma-separated stream names (default: all)")
     ap.add_argument("--no-run", action="store_true", help="only aggregate the cells done")
+    ap.add_argument("--refresh", help="comma-separated policies to rerun alone in the done cells")
     return ap.parse_args(argv)
 
 
 def plan(args, suite):
     """Cells to run, and the streams skipped for missing data (with the reason)."""
     wanted = set(args.streams.split(",")) if args.streams else None
-    todo, skipped, total = [], {}, 0
+    todo, skipped, total, selected = [], {}, 0, []
     for s in suite["streams"]:
         if wanted is not None and s["name"] not in wanted:
             continue
@@ -380,23 +468,34 @@ def plan(args, suite):
             print(f"skip {s['name']}: data not found at {root} (see docs/data.md)", flush=True)
             continue
         cells = list(cells_of(suite, s))
+        selected += cells
         total += len(cells)
         todo += [c for c in cells if not cell_done(args.out, suite, c)]
     print(f"{total} cells: {total - len(todo)} done, {len(todo)} to run", flush=True)
-    return todo, skipped
+    return todo, skipped, selected
 
 
 def main(argv):
     args = parse_args(argv)
     suite = load_suite(args.suite)
-    todo, skipped = plan(args, suite)
+    todo, skipped, selected = plan(args, suite)
+    refresh = args.refresh.split(",") if args.refresh else []
+    unknown = [p for p in refresh if p not in suite["policies"]]
+    if unknown:
+        raise SystemExit(f"--refresh: {', '.join(unknown)} not among the suite's policies")
     failures = []
-    if todo and not args.no_run:
+    if (todo or refresh) and not args.no_run:
         etuner = os.path.abspath(args.etuner)
         if not os.access(etuner, os.X_OK):
             raise SystemExit(f"no etuner binary at {etuner} (--etuner)")
         try:
-            failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+            if todo:
+                failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+            if refresh:
+                just_run = [c for c in selected if c in todo]  # already current
+                failures += refresh_cells(etuner, args.out, suite,
+                                          [c for c in selected if c not in just_run], refresh,
+                                          max(1, args.jobs))
         except KeyboardInterrupt:  # the cells' processes got the signal too
             print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)
             return 130

@@ -76,9 +76,9 @@ def write_fixture(work):
         json.dump(suite, f)
 
 
-def scorecard(work):
+def scorecard(work, *extra):
     proc = subprocess.run([sys.executable, SCRIPT, "--suite", "suite.json", "--out", "card",
-                           "-j", "2", "--etuner", ETUNER], cwd=work, capture_output=True,
+                           "-j", "2", "--etuner", ETUNER, *extra], cwd=work, capture_output=True,
                           text=True, env=dict(os.environ, ETUNER_CACHE=os.path.join(work, "cache")))
     if proc.returncode != 0:
         fail(f"scorecard.py exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
@@ -177,6 +177,35 @@ def check_page(work, md):
            f"{bad.returncode} {bad.stderr}")
 
 
+def check_refresh(work, card):
+    """A policy rerun alone gives the numbers it gave beside the others (so --refresh after a
+    default change is sound), its rows replace its own in the cell's csv files, the cell
+    records where they came from, and a second refresh by the same binary skips every cell."""
+    rounds = os.path.join(work, "card", "cells", "tiny", "standard", f"seed-{SEEDS[0]}",
+                          "rounds.csv")
+    def rows():  # every column but those measured from the wall clock
+        with open(rounds) as f:
+            lines = [line.split(",") for line in f.read().splitlines()]
+        drop = {lines[0].index("wall_s"), lines[0].index("energy_j")}
+        return sorted(",".join(v for i, v in enumerate(r) if i not in drop) for r in lines)
+
+    before = rows()
+    out, card4 = scorecard(work, "--refresh", "immediate-bn")
+    expect("refresh immediate-bn (" in out and "): 4 cells" in out, f"refresh: {out}")
+    expect(card4["streams"] == card["streams"], "a policy run alone gave other numbers")
+    after = rows()
+    expect(after == before, "refreshed rows differ:\n" + "\n".join(
+        sorted(set(after) ^ set(before))))
+    r = cell_results(work, "busy", SEEDS[0])
+    expect("refreshed" in r["policies"]["immediate-bn"] and
+           "refreshed" not in r["policies"]["immediate"], "refresh not recorded per policy")
+    out, _ = scorecard(work, "--refresh", "immediate-bn")
+    expect("): 0 cells" in out, f"second refresh did not skip: {out}")
+    bad = subprocess.run([sys.executable, SCRIPT, "--suite", "suite.json", "--out", "card",
+                          "--refresh", "etunr"], cwd=work, capture_output=True, text=True)
+    expect(bad.returncode != 0 and "etunr" in bad.stderr, f"unknown policy: {bad.stderr}")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="etuner-scorecard-")
     try:
@@ -209,6 +238,7 @@ def main():
         expect("4 cells: 3 done, 1 to run" in out, f"removed cell not rerun: {out}")
         expect(card3["streams"]["tiny"]["loads"]["busy"]["seeds"] == SEEDS, "cell not back")
         expect(card3["streams"] == card["streams"], "a rerun cell gave other numbers")
+        check_refresh(work, card)
         print("scorecard ok")
     finally:
         shutil.rmtree(work, ignore_errors=True)
