@@ -65,7 +65,7 @@ TEST(LazyTune, AChangeTrainsAtOnceAtFullEpochsThenOneMoreEagerRound) {
 }
 
 TEST(LazyTune, WithMaxEagerAChangeStaysEagerWhileRoundsKeepTeaching) {
-  auto s = sched::registry().make("lazytune", {{"max_eager", 8}});
+  auto s = sched::registry().make("lazytune", {{"max_eager", 8}, {"class_patience", 0}});
   auto sig = pending(1);
   sig.new_classes = true;
   EXPECT_TRUE(s->decide(sig).run);            // the change round
@@ -96,6 +96,47 @@ TEST(LazyTune, TheEagerPhaseIsBoundedByMaxEager) {
     gaining.last_round_gain = 0.5;
     EXPECT_EQ(s->decide(gaining).run, r == 2) << "round " << r;  // the third round is the last
   }
+}
+
+// Readings of the newest batch's accuracy after new classes arrived: `seen` labeled samples
+// so far, each call a new batch.
+policy::ScheduleSignals class_reading(int round, double accuracy, double gain = policy::kUnknown) {
+  auto s = pending(1, round);
+  s.seen_samples = 32 * (round + 1);
+  s.newest_batch_accuracy = accuracy;
+  s.last_round_gain = gain;
+  s.label_space_grew = true;
+  return s;
+}
+
+TEST(LazyTune, NewClassesStayEagerWhileTheirAccuracyRises) {
+  auto s = sched::registry().make("lazytune", {{"class_patience", 2}});
+  auto first = class_reading(0, 0.0);
+  first.new_classes = true;
+  EXPECT_EQ(s->decide(first).reason, "scenario change");
+  EXPECT_EQ(s->decide(class_reading(1, 0.4)).reason, "eager after a change");  // smoothed 0.2
+  // The gain is small, which alone would merge two batches; the new classes still rise.
+  EXPECT_EQ(s->decide(class_reading(2, 0.6, 0.0)).reason, "new classes still rising");  // 0.4
+  EXPECT_EQ(s->decide(class_reading(3, 0.4, 0.0)).reason, "new classes still rising");  // stall 1
+  // Stall 2 ends the phase; the merge rule reads this small gain and waits for two batches.
+  EXPECT_FALSE(s->decide(class_reading(4, 0.4, 0.0)).run);
+
+  auto off = sched::registry().make("lazytune", {{"class_patience", 0}});
+  EXPECT_TRUE(off->decide(first).run);
+  EXPECT_TRUE(off->decide(class_reading(1, 0.4)).run);
+  EXPECT_FALSE(off->decide(class_reading(2, 0.6, 0.0)).run);  // merges as before
+}
+
+TEST(LazyTune, AShiftWithoutNewClassesEndsTheClassPhase) {
+  auto s = sched::registry().make("lazytune", {{"class_patience", 2}});
+  auto first = class_reading(0, 0.0);
+  first.new_classes = true;
+  EXPECT_TRUE(s->decide(first).run);
+  auto shift = class_reading(1, 0.5);
+  shift.drift = true;
+  EXPECT_EQ(s->decide(shift).reason, "scenario change");
+  EXPECT_EQ(s->decide(class_reading(2, 0.7)).reason, "eager after a change");
+  EXPECT_FALSE(s->decide(class_reading(3, 0.9, 0.0)).run);  // rising, but no new classes
 }
 
 TEST(LazyTune, NewClassesCountAsAChange) {

@@ -4,6 +4,7 @@
 // change (label-free from requests, or from labels) makes it eager: a prompt round at the
 // stream's full epochs, then `eager_rounds` more (optionally more still while each round
 // keeps teaching, up to `max_eager` rounds in all; off by default, see docs/algorithms.md).
+// After new classes, rounds stay unmerged while the new classes' accuracy still rises.
 // Outside the eager phase a round trains `settled_epochs` epochs: merged data from a converged
 // scenario teaches little per pass, and the step budget is where the savings come from.
 // docs/algorithms.md has every rule and default and why.
@@ -32,6 +33,9 @@ struct LazyParams {
   // > 0: `surprise` reads the answers' confidence instead of test-then-train accuracy: the
   // newest gap's mean confidence this far below its running mean (label-free, no pass).
   double surprise_confidence = 0;
+  // After new classes, no merging until the newest batches' accuracy (which then holds the
+  // new classes) has risen and then not risen by `min_gain` for this many readings (0 = off).
+  int class_patience = 3;
 };
 
 LazyParams parse(const nlohmann::json& j) {
@@ -49,6 +53,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.ttt_from_rounds = f.get("ttt_from_rounds", p.ttt_from_rounds);
   p.shelf = std::max(0, f.get("shelf", p.shelf));
   p.surprise_confidence = f.get("surprise_confidence", p.surprise_confidence);
+  p.class_patience = std::max(0, f.get("class_patience", p.class_patience));
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -59,9 +64,12 @@ class LazyTune final : public policy::Scheduler {
 
   policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
     if (s.pending_batches == 0) return {};
+    if (s.drift || s.new_classes) begin_class_phase(s.new_classes);
+    follow_new_classes(s);
     if (s.drift || s.new_classes) return change();
     if (eager_left_ > 0) return budget(round(0, "eager after a change", -1), s);
     if (still_learning(s)) return budget(round(0, "still learning after a change", -1), s);
+    if (class_phase_) return budget(round(0, "new classes still rising", 1), s);
     if (surprised(s)) return budget(round(0, "pending batch is informative", 1), s);
     adapt_merge(s);
     if (s.pending_batches < merge_) return {};
@@ -101,6 +109,37 @@ class LazyTune final : public policy::Scheduler {
     if (eager_run_ < p_.max_eager && taught(s)) return true;
     eager_run_ = -1;
     return false;
+  }
+
+  // New classes are in the requests from the moment they arrive, and the model is still
+  // learning them while the accuracy on the newest batches (the new classes' samples) keeps
+  // rising; a merged round then answers them with a version a batch behind. The phase ends
+  // once the smoothed accuracy, having risen, has not risen by `min_gain` for
+  // `class_patience` readings (a 32-sample accuracy moves about 9 points, hence the smoothing
+  // and the patience). On CIFAR the new classes' accuracy can stay near 0 for a few rounds
+  // before it rises; that is not "stopped rising".
+  void begin_class_phase(bool new_classes) {
+    class_phase_ = new_classes && p_.class_patience > 0;  // a shift without them ends it
+    class_best_ = -1;
+    class_stall_ = 0;
+  }
+
+  void follow_new_classes(const policy::ScheduleSignals& s) {
+    if (!class_phase_) return;
+    const int key = p_.ttt_from_rounds ? s.rounds_run : static_cast<int>(s.seen_samples);
+    if (!std::isnan(s.newest_batch_accuracy) && key != class_key_) {
+      class_key_ = key;
+      const bool first = class_best_ < 0;
+      class_smooth_ =
+          first ? s.newest_batch_accuracy : 0.5 * class_smooth_ + 0.5 * s.newest_batch_accuracy;
+      if (first) class_start_ = class_smooth_;
+      if (first || class_smooth_ >= class_best_ + p_.min_gain) {
+        class_best_ = class_smooth_;
+        class_stall_ = 0;
+      } else if (class_best_ >= class_start_ + p_.min_gain && ++class_stall_ >= p_.class_patience) {
+        class_phase_ = false;  // it rose and then stopped
+      }
+    }
   }
 
   // Replay in proportion to the fresh data: a round's cost is mostly its replay (256 replayed
@@ -158,6 +197,12 @@ class LazyTune final : public policy::Scheduler {
   int eager_left_ = 0;
   int eager_run_ = -1;  // rounds since the last change while its eager phase lasts; -1 = over
   int gain_round_ = -1;
+  bool class_phase_ = false;  // new classes arrived and their accuracy is still rising
+  double class_best_ = -1;    // best smoothed accuracy of the phase (-1: no reading yet)
+  double class_smooth_ = 0;
+  double class_start_ = 0;  // the phase's first reading: it must rise before it can stop
+  int class_stall_ = 0;     // readings since the smoothed accuracy last rose by min_gain
+  int class_key_ = -1;      // which reading class_smooth_ last took
 };
 
 }  // namespace
