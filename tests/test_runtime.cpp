@@ -299,6 +299,30 @@ TEST(Runtime, DetectsAShiftOfTheRequestsWithoutLabels) {
   }
 }
 
+// Labeled batches of two classes the model has never seen (5 and 6): lazytune's class phase
+// trains every batch as it arrives while their accuracy still rises; without it the merge
+// rule reads small gains and waits for two batches.
+int rounds_on_new_classes(const nlohmann::json& params) {
+  auto cfg = config("instant");
+  for (int c = 0; c < 5; ++c) cfg.known_classes.push_back(c);
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}), policy::make("lazy", params), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
+  for (int b = 0; b < 8; ++b) {
+    auto x = batch(8, 300 + b).first;
+    auto y = 5 + torch::randint(0, 2, {8}, torch::kLong);
+    rt.predict(batch(10, 400 + b).first);
+    rt.add_labeled(x, y, b * 10.0);
+    rt.advance(b * 10.0);
+  }
+  return rt.totals().rounds;
+}
+
+TEST(Runtime, NewClassesAreTrainedBatchByBatchWhileTheyAreLearned) {
+  EXPECT_EQ(rounds_on_new_classes(nlohmann::json::object()), 8);
+  EXPECT_EQ(rounds_on_new_classes({{"lazytune", {{"class_patience", 0}}}}), 6);
+}
+
 TEST(Runtime, AdaptedAnswersDependOnEarlierRequestsOnly) {
   const int64_t n = policy::AdaptOptions{}.bn_chunk;
   auto a = batch(static_cast<int>(n), 5).first, b = batch(static_cast<int>(n), 6).first * 0.2;
