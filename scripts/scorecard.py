@@ -125,20 +125,32 @@ def cell_done(out, suite, cell):
         os.path.join(d, "results.json"))
 
 
+def run_bench(etuner, suite, cell, tmp):
+    """One bench process of the cell's timeline into a fresh `tmp`; its command, and the
+    error (exit status and the log's tail) or None."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    cmd = cell_command(etuner, suite, cell, tmp)
+    with open(os.path.join(tmp, "bench.log"), "w") as log:
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if rc == 0:
+        return cmd, None
+    with open(os.path.join(tmp, "bench.log")) as log:
+        return cmd, f"exit {rc}: {' '.join(cmd)}\n{log.read()[-2000:]}"
+
+
+def cell_name(cell):
+    return f"{cell['stream']}/{cell['load']}/seed-{cell['seed']}"
+
+
 def run_cell(etuner, out, suite, cell):
     """One bench process into a temporary folder, renamed into place when it succeeded."""
     final = cell_dir(out, cell)
     tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    cmd = cell_command(etuner, suite, cell, tmp)
     start = datetime.datetime.now(datetime.timezone.utc)
-    with open(os.path.join(tmp, "bench.log"), "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
-    if rc != 0:
-        with open(os.path.join(tmp, "bench.log")) as log:
-            tail = log.read()[-2000:]
-        return cell, f"exit {rc}: {' '.join(cmd)}\n{tail}"
+    cmd, error = run_bench(etuner, suite, cell, tmp)
+    if error:
+        return cell, error
     seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
     for name in os.listdir(seed_out):  # seed-<S>/results.json ... up one level
         os.rename(os.path.join(seed_out, name), os.path.join(tmp, name))
@@ -186,14 +198,9 @@ def refresh_cell(etuner, out, suite, cell, policies):
     """`policies` rerun alone on a done cell's timeline; their results replace the cell's."""
     final = cell_dir(out, cell)
     tmp = final + ".refresh"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    cmd = cell_command(etuner, dict(suite, policies=policies), cell, tmp)
-    with open(os.path.join(tmp, "bench.log"), "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
-    if rc != 0:
-        with open(os.path.join(tmp, "bench.log")) as log:
-            return cell, f"exit {rc}: {' '.join(cmd)}\n{log.read()[-2000:]}"
+    cmd, error = run_bench(etuner, dict(suite, policies=policies), cell, tmp)
+    if error:
+        return cell, error
     seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
     with open(os.path.join(seed_out, "results.json")) as f:
         new = json.load(f)
@@ -223,7 +230,7 @@ def refresh_cells(etuner, out, suite, cells, policies, jobs):
         for i, f in enumerate(futures.as_completed(
                 [pool.submit(refresh_cell, etuner, out, suite, c, policies) for c in todo])):
             cell, error = f.result()
-            name = f"{cell['stream']}/{cell['load']}/seed-{cell['seed']}"
+            name = cell_name(cell)
             print(f"[{i + 1}/{len(todo)}] refresh {name}: {'FAILED ' + error if error else 'done'}",
                   flush=True)
             if error:
@@ -250,7 +257,7 @@ def run_cells(etuner, out, suite, todo, jobs):
             for f in done:
                 cell, error = f.result()
                 finished += 1
-                name = f"{cell['stream']}/{cell['load']}/seed-{cell['seed']}"
+                name = cell_name(cell)
                 print(f"[{finished}/{len(todo)}] {name}: {'FAILED ' + error if error else 'done'}",
                       flush=True)
                 if error:
@@ -492,9 +499,8 @@ def main(argv):
             if todo:
                 failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
             if refresh:
-                just_run = [c for c in selected if c in todo]  # already current
-                failures += refresh_cells(etuner, args.out, suite,
-                                          [c for c in selected if c not in just_run], refresh,
+                earlier = [c for c in selected if c not in todo]  # those just run are current
+                failures += refresh_cells(etuner, args.out, suite, earlier, refresh,
                                           max(1, args.jobs))
         except KeyboardInterrupt:  # the cells' processes got the signal too
             print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)

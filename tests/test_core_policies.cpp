@@ -98,11 +98,10 @@ TEST(LazyTune, TheEagerPhaseIsBoundedByMaxEager) {
   }
 }
 
-// Readings of the newest batch's accuracy after new classes arrived: `seen` labeled samples
-// so far, each call a new batch.
+// Readings of the newest batch's accuracy after new classes arrived, each call a new one.
 policy::ScheduleSignals class_reading(int round, double accuracy, double gain = policy::kUnknown) {
   auto s = pending(1, round);
-  s.seen_samples = 32 * (round + 1);
+  s.accuracy_readings = round + 1;
   s.newest_batch_accuracy = accuracy;
   s.last_round_gain = gain;
   s.label_space_grew = true;

@@ -54,6 +54,9 @@ struct ScheduleSignals {
   bool label_space_grew = false;  // some labeled batch so far held a class new to the model
   double newest_batch_accuracy = kUnknown;  // deployed model on the newest batch, before training
   double recent_accuracy = kUnknown;        // running mean of test-then-train accuracy
+  // Test-then-train readings so far: a scheduler that follows the readings one by one knows
+  // a new one from this, wherever they come from (a pass per batch or a round's scores).
+  int64_t accuracy_readings = 0;
   // Label-free and free: the mean confidence of the answers given since the last labeled
   // batch, and its running mean over earlier gaps (EMA 0.7/0.3, like recent_accuracy).
   double newest_answer_confidence = kUnknown;

@@ -73,6 +73,7 @@ void Signals::close_answer_gap() {
 
 void Signals::record_accuracy(double acc) {
   newest_accuracy_ = acc;
+  ++accuracy_readings_;
   recent_accuracy_ = std::isnan(recent_accuracy_) ? acc : 0.7 * recent_accuracy_ + 0.3 * acc;
 }
 
@@ -146,6 +147,7 @@ void Signals::fill(policy::ScheduleSignals& s) const {
   s.label_space_grew = label_space_grew_;
   s.newest_batch_accuracy = newest_accuracy_;
   s.recent_accuracy = recent_accuracy_;
+  s.accuracy_readings = accuracy_readings_;
   s.newest_answer_confidence = newest_confidence_;
   s.recent_answer_confidence = recent_confidence_;
   s.drift = drift_sched_;

@@ -70,6 +70,7 @@ class Signals {
   bool label_space_grew_ = false;
   double newest_accuracy_ = policy::kUnknown;
   double recent_accuracy_ = policy::kUnknown;
+  int64_t accuracy_readings_ = 0;
   bool answer_confidence_;
   double gap_confidence_sum_ = 0;
   int64_t gap_answers_ = 0;

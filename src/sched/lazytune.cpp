@@ -64,9 +64,10 @@ class LazyTune final : public policy::Scheduler {
 
   policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
     if (s.pending_batches == 0) return {};
-    if (s.drift || s.new_classes) begin_class_phase(s.new_classes);
-    follow_new_classes(s);
-    if (s.drift || s.new_classes) return change();
+    const bool changed = s.drift || s.new_classes;
+    if (changed) begin_class_phase(s.new_classes);
+    follow_new_classes(s);  // the change's own batch is the phase's first reading
+    if (changed) return change();
     if (eager_left_ > 0) return budget(round(0, "eager after a change", -1), s);
     if (still_learning(s)) return budget(round(0, "still learning after a change", -1), s);
     if (class_phase_) return budget(round(0, "new classes still rising", 1), s);
@@ -126,9 +127,8 @@ class LazyTune final : public policy::Scheduler {
 
   void follow_new_classes(const policy::ScheduleSignals& s) {
     if (!class_phase_) return;
-    const int key = p_.ttt_from_rounds ? s.rounds_run : static_cast<int>(s.seen_samples);
-    if (!std::isnan(s.newest_batch_accuracy) && key != class_key_) {
-      class_key_ = key;
+    if (!std::isnan(s.newest_batch_accuracy) && s.accuracy_readings != class_reading_) {
+      class_reading_ = s.accuracy_readings;
       const bool first = class_best_ < 0;
       class_smooth_ =
           first ? s.newest_batch_accuracy : 0.5 * class_smooth_ + 0.5 * s.newest_batch_accuracy;
@@ -200,9 +200,9 @@ class LazyTune final : public policy::Scheduler {
   bool class_phase_ = false;  // new classes arrived and their accuracy is still rising
   double class_best_ = -1;    // best smoothed accuracy of the phase (-1: no reading yet)
   double class_smooth_ = 0;
-  double class_start_ = 0;  // the phase's first reading: it must rise before it can stop
-  int class_stall_ = 0;     // readings since the smoothed accuracy last rose by min_gain
-  int class_key_ = -1;      // which reading class_smooth_ last took
+  double class_start_ = 0;      // the phase's first reading: it must rise before it can stop
+  int class_stall_ = 0;         // readings since the smoothed accuracy last rose by min_gain
+  int64_t class_reading_ = -1;  // which reading class_smooth_ last took
 };
 
 }  // namespace
