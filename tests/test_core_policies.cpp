@@ -183,13 +183,30 @@ TEST(LazyTune, ByDefaultMergesAtMostTwoBatches) {
   EXPECT_TRUE(s->decide(sig).run);
 }
 
+// The surprise rule as test-then-train accuracy (`surprise_confidence` 0).
 TEST(LazyTune, ASurprisinglyHardBatchTrainsNowAtFullEpochs) {
-  auto s = sched::registry().make("lazytune", {});
+  auto s = sched::registry().make("lazytune", {{"surprise_confidence", 0}});
   auto sig = pending(1);
   sig.recent_accuracy = 0.80;
   sig.newest_batch_accuracy = 0.70;  // within `surprise` 0.15: wait
   EXPECT_FALSE(s->decide(sig).run);
   sig.newest_batch_accuracy = 0.60;
+  auto d = s->decide(sig);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.epochs, 0);
+}
+
+// By default the surprise rule reads the answers' mean confidence over the newest gap against
+// its running mean (label-free, no pass), not test-then-train accuracy.
+TEST(LazyTune, AnswersFarLessConfidentThanLatelyTrainNowAtFullEpochs) {
+  auto s = sched::registry().make("lazytune", {});
+  auto sig = pending(1);
+  sig.recent_accuracy = 0.80;
+  sig.newest_batch_accuracy = 0.20;  // ignored by default
+  sig.recent_answer_confidence = 0.90;
+  sig.newest_answer_confidence = 0.85;  // within `surprise_confidence` 0.1: wait
+  EXPECT_FALSE(s->decide(sig).run);
+  sig.newest_answer_confidence = 0.75;
   auto d = s->decide(sig);
   EXPECT_TRUE(d.run);
   EXPECT_EQ(d.epochs, 0);

@@ -28,11 +28,11 @@ struct LazyParams {
   double surprise = 0.15;  // newest batch this far below the running accuracy: train now
   double replay_per_fresh =
       2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
-  bool ttt_from_rounds = false;  // test-then-train from rounds' first epochs (SignalNeeds)
-  int shelf = 0;                 // versions kept by scenario and recalled when it recurs (0 = off)
+  bool ttt_from_rounds = true;  // test-then-train from rounds' first epochs (SignalNeeds)
+  int shelf = 0;                // versions kept by scenario and recalled when it recurs (0 = off)
   // > 0: `surprise` reads the answers' confidence instead of test-then-train accuracy: the
   // newest gap's mean confidence this far below its running mean (label-free, no pass).
-  double surprise_confidence = 0;
+  double surprise_confidence = 0.1;
   // After new classes, no merging until the newest batches' accuracy (which then holds the
   // new classes) has risen and then not risen by `min_gain` for this many readings (0 = off).
   int class_patience = 3;
