@@ -286,6 +286,23 @@ TEST(SimFreeze, AChangeUnfreezesEverythingAndRestartsTheCount) {
   EXPECT_EQ(f->decide(check({0.5, 0.999, 0.999}, 0)).frozen_prefix, 0);
 }
 
+// `class_max_frozen`: while the scheduler reads new classes as still being learned the
+// prefix holds at most that many blocks, and the blocks that converged meanwhile freeze at
+// the first check after.
+TEST(SimFreeze, NewClassesStillLearnedHoldThePrefixAtItsClassCap) {
+  auto f = freeze::registry().make("simfreeze", {{"patience", 1}, {"class_max_frozen", 2}});
+  auto s = check({0.999, 0.999, 0.999, 0.999}, 0);
+  s.learning_new_classes = true;
+  EXPECT_EQ(f->decide(s).frozen_prefix, 2);
+  s.frozen_prefix = 3;  // frozen further before the phase began: reopened to the cap
+  const auto reopened = f->decide(s);
+  EXPECT_EQ(reopened.frozen_prefix, 2);
+  EXPECT_EQ(reopened.reason, "new classes still learned: blocks reopened");
+  EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999, 0.999}, 2)).frozen_prefix, 4);  // phase over
+  auto off = freeze::registry().make("simfreeze", {{"patience", 1}});
+  EXPECT_EQ(off->decide(s).frozen_prefix, 4);  // off by default
+}
+
 TEST(SimFreeze, NewClassesRetrainTheBackHalfOfThePrefix) {
   auto f = freeze::registry().make("simfreeze", one_check());
   EXPECT_EQ(f->decide(check({0.999, 0.999, 0.999, 0.999, 0.999}, 0)).frozen_prefix, 5);

@@ -322,6 +322,45 @@ int rounds_on_new_classes(const nlohmann::json& params) {
   return rt.totals().rounds;
 }
 
+// The same two new classes under etuner, with a freezer that freezes every block at its
+// first check: each round's frozen prefix, keyed by whether lazytune's class phase ran it.
+std::vector<std::pair<bool, int>> prefixes_on_new_classes(const nlohmann::json& simfreeze) {
+  auto cfg = config("instant");
+  for (int c = 0; c < 5; ++c) cfg.known_classes.push_back(c);
+  torch::manual_seed(0);
+  runtime::Runtime rt(model::make("tiny", {1, 12, 12, 10}),
+                      policy::make("etuner", {{"simfreeze", simfreeze}}), cfg,
+                      meter::make_modeled(device_profile("cpu-2core")));
+  std::vector<std::pair<bool, int>> out;
+  for (int b = 0; b < 8; ++b) {
+    auto y = 5 + torch::randint(0, 2, {8}, torch::kLong);
+    rt.predict(batch(10, 400 + b).first);
+    rt.add_labeled(batch(8, 300 + b).first, y, b * 10.0);
+    if (auto r = rt.advance(b * 10.0))
+      out.emplace_back(r->reason == "new classes still rising", r->frozen_prefix);
+  }
+  return out;
+}
+
+// lazytune's class phase reaches the freezer (RoundDecision -> FreezeSignals): with
+// `class_max_frozen` 0 no round of the phase trains with a frozen block.
+TEST(Runtime, TheClassPhaseHoldsTheFrozenPrefixAtTheFreezersClassCap) {
+  const nlohmann::json eager = {{"threshold", 0.0}, {"patience", 1}};
+  auto held = eager;
+  held["class_max_frozen"] = 0;
+  int phase_rounds = 0;
+  for (auto [phase, prefix] : prefixes_on_new_classes(held)) {
+    if (!phase) continue;
+    ++phase_rounds;
+    EXPECT_EQ(prefix, 0);
+  }
+  EXPECT_GT(phase_rounds, 2);
+  int frozen_in_phase = 0;
+  for (auto [phase, prefix] : prefixes_on_new_classes(eager))
+    frozen_in_phase += phase && prefix > 0;
+  EXPECT_GT(frozen_in_phase, 0);  // without the cap the same rounds freeze
+}
+
 TEST(Runtime, NewClassesAreTrainedBatchByBatchWhileTheyAreLearned) {
   EXPECT_EQ(rounds_on_new_classes(nlohmann::json::object()), 8);
   EXPECT_EQ(rounds_on_new_classes({{"lazytune", {{"class_patience", 0}}}}), 5);

@@ -100,6 +100,9 @@ struct [[nodiscard]] RoundDecision {
   // Before training: if the requests just began a scenario a shelved version served before
   // (SignalNeeds::shelf_versions), start from that version instead of the last one.
   bool recall = false;
+  // The scheduler reads the newest classes as still being learned (lazytune's class phase):
+  // the runtime passes it to the freezer for this round's checks (FreezeSignals).
+  bool learning_new_classes = false;
   std::string reason;
   // Non-empty: try these first. The runtime runs the trials (metered as decision overhead)
   // and asks again at once with `ScheduleSignals::profile` filled; `run` is then ignored.
@@ -127,7 +130,8 @@ struct FreezeSignals {
   std::vector<double> plasticity;
   bool drift = false;        // scenario change detected since the last check
   bool new_classes = false;  // a labeled batch since the last check held a class new to the model
-  bool round_start = false;  // first check of a round
+  bool learning_new_classes = false;  // this round's RoundDecision::learning_new_classes
+  bool round_start = false;           // first check of a round
   int round = 0;
   int epoch = 0;
 };

@@ -10,7 +10,8 @@
 // keeps training: its input still moves). The prefix only grows within a scenario; a detected
 // change unfreezes every block, because a shift of the inputs moves the earliest representations
 // first and a frozen prefix would serve stale features to everything after it. New classes unfreeze
-// the back of the prefix (`new_class_keep`). The head always trains.
+// the back of the prefix (`new_class_keep`), and `class_max_frozen` (off by default) caps the
+// prefix while the scheduler reads them as still being learned. The head always trains.
 #include <algorithm>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct SimParams {
   double new_class_keep = 0.5;  // share of the frozen prefix kept when new classes arrive
   double decay = 1;  // drift per step relative to its peak since training (re)started; 1 = off
   int probe_samples = 32;  // CKA probe size: enough for a stable n x n Gram matrix
+  // While the scheduler reads new classes as still being learned, the prefix holds at most
+  // this many blocks (-1 = off): CKA on the new classes' samples says little about whether a
+  // block should train for them (docs/notebook/2026-12-07-class-increments.md).
+  int class_max_frozen = -1;
 };
 
 SimParams parse(const nlohmann::json& j) {
@@ -38,6 +43,7 @@ SimParams parse(const nlohmann::json& j) {
   p.new_class_keep = std::clamp(f.get("new_class_keep", p.new_class_keep), 0.0, 1.0);
   p.decay = std::max(0.0, f.get("decay", p.decay));
   p.probe_samples = std::max(2, f.get("probe_samples", p.probe_samples));
+  p.class_max_frozen = f.get("class_max_frozen", p.class_max_frozen);
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -52,11 +58,14 @@ class SimFreeze final : public policy::Freezer {
     if (s.drift) return unfreeze(s);
     if (s.new_classes) return make_room(s);
     count(s);
-    const int limit = frozen_limit(p_.max_frozen, s.num_blocks);
-    int prefix = current_prefix(s, p_.max_frozen);
+    const int most = max_frozen(s);
+    const int limit = frozen_limit(most, s.num_blocks);
+    int prefix = current_prefix(s, most);
     while (prefix < limit && streak_[prefix] >= p_.patience) ++prefix;
     policy::FreezePlan plan{prefix, prefix < s.num_blocks, ""};
-    plan.reason = prefix > s.frozen_prefix ? "converged blocks frozen" : "kept";
+    plan.reason = prefix > s.frozen_prefix   ? "converged blocks frozen"
+                  : prefix < s.frozen_prefix ? "new classes still learned: blocks reopened"
+                                             : "kept";
     return plan;
   }
 
@@ -67,6 +76,13 @@ class SimFreeze final : public policy::Freezer {
   }
 
  private:
+  // The cap in force: `class_max_frozen` while new classes are still being learned. Streaks
+  // keep counting meanwhile, so converged blocks refreeze at the first check after the phase.
+  int max_frozen(const policy::FreezeSignals& s) const {
+    if (!s.learning_new_classes || p_.class_max_frozen < 0) return p_.max_frozen;
+    return p_.max_frozen < 0 ? p_.class_max_frozen : std::min(p_.max_frozen, p_.class_max_frozen);
+  }
+
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
     std::fill(streak_.begin(), streak_.end(), 0);
     std::fill(peak_rate_.begin(), peak_rate_.end(), 0.0);

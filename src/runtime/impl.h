@@ -52,7 +52,7 @@ struct Runtime::Impl {
   RoundRecord run_round(const policy::RoundDecision& d, double now_s);
   RoundData gather(const policy::RoundDecision& d);
   tuning::RoundResult train(RoundData& data, const policy::RoundDecision& d);
-  int choose_prefix(int round, int epoch, const torch::Tensor& fresh);
+  int choose_prefix(int round, int epoch, const torch::Tensor& fresh, bool learning_new_classes);
   void finish(RoundRecord& r, const RoundData& data, double now_s);
 
   RuntimeConfig cfg_;

@@ -117,12 +117,14 @@ tuning::RoundResult Runtime::Impl::train(RoundData& data, const policy::RoundDec
   rc.after_backward = peer_probe_.grad_observer();
   if (needs_.test_then_train_from_rounds)
     rc.scored_rows = data.fresh_x.defined() ? data.fresh_x.size(0) : 0;
-  return tuning::run_round(*working_, *optimizer_, data.x, data.y, rc, ledger_.flops(),
-                           [&](int epoch) { return choose_prefix(round, epoch, data.fresh_x); });
+  return tuning::run_round(
+      *working_, *optimizer_, data.x, data.y, rc, ledger_.flops(),
+      [&](int epoch) { return choose_prefix(round, epoch, data.fresh_x, d.learning_new_classes); });
 }
 
 // Every epoch start: the freezer's check, with the measurements it asked for.
-int Runtime::Impl::choose_prefix(int round, int epoch, const torch::Tensor& fresh) {
+int Runtime::Impl::choose_prefix(int round, int epoch, const torch::Tensor& fresh,
+                                 bool learning_new_classes) {
   policy::FreezeSignals s;
   s.round_start = epoch == 0;
   s.round = round;
@@ -130,6 +132,7 @@ int Runtime::Impl::choose_prefix(int round, int epoch, const torch::Tensor& fres
   const auto flags = signals_.take_freeze_flags();
   s.drift = flags.drift;
   s.new_classes = flags.new_classes;
+  s.learning_new_classes = learning_new_classes;
   freeze_probe_.before_check(*working_, fresh, s);
   peer_probe_.before_check(*working_, fresh, freeze_probe_.frozen_prefix(), s);
   const auto plan = policy_.freezer->decide(s);

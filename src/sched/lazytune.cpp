@@ -63,6 +63,23 @@ class LazyTune final : public policy::Scheduler {
   explicit LazyTune(LazyParams p) : p_(p), merge_(std::clamp(p.start_merge, 1, p.max_merge)) {}
 
   policy::RoundDecision decide(const policy::ScheduleSignals& s) override {
+    auto d = next_round(s);
+    d.learning_new_classes = d.run && class_phase_;  // the freezer may keep their blocks open
+    return d;
+  }
+
+  policy::SignalNeeds needs() const override {
+    return policy::SignalNeeds{}
+        .with_test_then_train()
+        .with_test_then_train_from_rounds(p_.ttt_from_rounds)
+        .with_holdout_gain()
+        .with_drift()
+        .with_shelf_versions(p_.shelf)
+        .with_answer_confidence(p_.surprise_confidence > 0);
+  }
+
+ private:
+  policy::RoundDecision next_round(const policy::ScheduleSignals& s) {
     if (s.pending_batches == 0) return {};
     const bool changed = s.drift || s.new_classes;
     if (changed) begin_class_phase(s.new_classes);
@@ -78,17 +95,6 @@ class LazyTune final : public policy::Scheduler {
         round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
   }
 
-  policy::SignalNeeds needs() const override {
-    return policy::SignalNeeds{}
-        .with_test_then_train()
-        .with_test_then_train_from_rounds(p_.ttt_from_rounds)
-        .with_holdout_gain()
-        .with_drift()
-        .with_shelf_versions(p_.shelf)
-        .with_answer_confidence(p_.surprise_confidence > 0);
-  }
-
- private:
   // A change: train on everything pending now, at full epochs, and stay eager for a while.
   policy::RoundDecision change() {
     merge_ = 1;
