@@ -457,6 +457,7 @@ def parse_args(argv):
     ap.add_argument("-j", "--jobs", type=int, default=1, help="cells run at once")
     ap.add_argument("--etuner", default="build/etuner", help="the etuner binary")
     ap.add_argument("--streams", help="comma-separated stream names (default: all)")
+    ap.add_argument("--loads", help="comma-separated loads to run or refresh (default: all)")
     ap.add_argument("--no-run", action="store_true", help="only aggregate the cells done")
     ap.add_argument("--refresh", help="comma-separated policies to rerun alone in the done cells")
     return ap.parse_args(argv)
@@ -465,6 +466,7 @@ def parse_args(argv):
 def plan(args, suite):
     """Cells to run, and the streams skipped for missing data (with the reason)."""
     wanted = set(args.streams.split(",")) if args.streams else None
+    loads = set(args.loads.split(",")) if args.loads else None
     todo, skipped, total, selected = [], {}, 0, []
     for s in suite["streams"]:
         if wanted is not None and s["name"] not in wanted:
@@ -474,7 +476,7 @@ def plan(args, suite):
             skipped[s["name"]] = f"data not found at {root}"
             print(f"skip {s['name']}: data not found at {root} (see docs/data.md)", flush=True)
             continue
-        cells = list(cells_of(suite, s))
+        cells = [c for c in cells_of(suite, s) if loads is None or c["load"] in loads]
         selected += cells
         total += len(cells)
         todo += [c for c in cells if not cell_done(args.out, suite, c)]

@@ -234,6 +234,8 @@ def main():
 
         shutil.rmtree(os.path.join(work, "card", "cells", "tiny", "busy", f"seed-{SEEDS[1]}"))
         os.makedirs(os.path.join(work, "card", "cells", "tiny", "busy", f"seed-{SEEDS[0]}.tmp"))
+        out, _ = scorecard(work, "--loads", "standard")
+        expect("2 cells: 2 done, 0 to run" in out, f"--loads standard planned more: {out}")
         out, card3 = scorecard(work)
         expect("4 cells: 3 done, 1 to run" in out, f"removed cell not rerun: {out}")
         expect(card3["streams"]["tiny"]["loads"]["busy"]["seeds"] == SEEDS, "cell not back")
