@@ -19,6 +19,12 @@ run beside it (a test checks this), and a changed default costs one policy's run
 whole card. Each refreshed entry records the commit and command it came from; a cell
 already refreshed by a binary of the same commit is skipped.
 
+A stream may give a policy its own settings at a load (`"tuned": {"busy": {"immediate-bn":
+{"train": {"epochs_per_round": 2}}}}`, patched over the load's `set` as `--set` does): the
+best point of that policy's grid on the tuning timelines, so a baseline is not held to
+settings chosen for another load. Such a policy runs alone on the cell's timeline and its
+results join the cell's (entry `ran_alone`); `--refresh` keeps its settings.
+
 Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
 against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
 energy, and the suite's targets checked for its target policy) and OUT/scorecard.html
@@ -67,7 +73,25 @@ def load_suite(path):
     for s in suite["streams"]:
         if s["seeds"] not in suite["seed_sets"]:
             raise SystemExit(f"{path}: stream {s['name']}: no seed set '{s['seeds']}'")
+        for load, by_policy in s.get("tuned", {}).items():
+            unknown = [p for p in by_policy if p not in suite["policies"]]
+            if load not in s["loads"] or unknown:
+                raise SystemExit(f"{path}: stream {s['name']}: tuned '{load}' "
+                                 f"{'is not a load' if load not in s['loads'] else unknown}")
     return suite
+
+
+def merge_patch(base, patch):
+    """RFC 7386, as `etuner bench --set` applies it."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(base) if isinstance(base, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
 
 
 def data_root(stream):
@@ -88,7 +112,17 @@ def cells_of(suite, stream):
     for load, overrides in stream["loads"].items():
         for seed in suite["seed_sets"][stream["seeds"]]:
             yield {"stream": stream["name"], "load": load, "seed": seed,
-                   "spec": stream["spec"], "data": stream.get("data"), "set": overrides}
+                   "spec": stream["spec"], "data": stream.get("data"), "set": overrides,
+                   "tuned": stream.get("tuned", {}).get(load, {})}
+
+
+def policy_groups(cell, policies):
+    """The bench runs that give `policies` on a cell: those without settings of their own
+    together at the load's set, each tuned one alone at the load's set patched with its own."""
+    tuned = cell["tuned"]
+    plain = [p for p in policies if p not in tuned]
+    return ([(plain, cell["set"])] if plain else []) + \
+        [([p], merge_patch(cell["set"], tuned[p])) for p in policies if p in tuned]
 
 
 # ---------------------------------------------------------------------------- running cells
@@ -97,12 +131,12 @@ def cell_dir(out, cell):
     return os.path.join(out, "cells", cell["stream"], cell["load"], f"seed-{cell['seed']}")
 
 
-def cell_command(etuner, suite, cell, out_dir):
-    cmd = [etuner, "bench", "--stream", cell["spec"], "--policies", ",".join(suite["policies"]),
+def cell_command(etuner, suite, cell, out_dir, policies, overrides):
+    cmd = [etuner, "bench", "--stream", cell["spec"], "--policies", ",".join(policies),
            "--seeds", str(cell["seed"]), "--threads", str(suite.get("threads", 1)), "--quiet",
            "--out", out_dir]
-    if cell["set"]:
-        cmd += ["--set", json.dumps(cell["set"], sort_keys=True)]
+    if overrides:
+        cmd += ["--set", json.dumps(overrides, sort_keys=True)]
     if cell["data"]:
         cmd += ["--data", cell["data"]]
     return cmd
@@ -110,8 +144,11 @@ def cell_command(etuner, suite, cell, out_dir):
 
 def cell_key(suite, cell):
     """What makes a finished cell reusable: everything in its command but paths."""
-    return {"spec": cell["spec"], "data": cell["data"], "set": cell["set"], "seed": cell["seed"],
-            "policies": suite["policies"], "threads": suite.get("threads", 1)}
+    key = {"spec": cell["spec"], "data": cell["data"], "set": cell["set"], "seed": cell["seed"],
+           "policies": suite["policies"], "threads": suite.get("threads", 1)}
+    if cell["tuned"]:  # absent otherwise, so cells run before tuned settings existed stay done
+        key["tuned"] = cell["tuned"]
+    return key
 
 
 def cell_done(out, suite, cell):
@@ -125,12 +162,12 @@ def cell_done(out, suite, cell):
         os.path.join(d, "results.json"))
 
 
-def run_bench(etuner, suite, cell, tmp):
+def run_bench(etuner, suite, cell, tmp, policies, overrides):
     """One bench process of the cell's timeline into a fresh `tmp`; its command, and the
     error (exit status and the log's tail) or None."""
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    cmd = cell_command(etuner, suite, cell, tmp)
+    cmd = cell_command(etuner, suite, cell, tmp, policies, overrides)
     with open(os.path.join(tmp, "bench.log"), "w") as log:
         rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
     if rc == 0:
@@ -148,7 +185,8 @@ def run_cell(etuner, out, suite, cell):
     final = cell_dir(out, cell)
     tmp = final + ".tmp"
     start = datetime.datetime.now(datetime.timezone.utc)
-    cmd, error = run_bench(etuner, suite, cell, tmp)
+    (policies, overrides), *alone = policy_groups(cell, suite["policies"])
+    cmd, error = run_bench(etuner, suite, cell, tmp, policies, overrides)
     if error:
         return cell, error
     seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
@@ -159,6 +197,10 @@ def run_cell(etuner, out, suite, cell):
     with open(os.path.join(tmp, "cell.json"), "w") as f:
         json.dump({"key": cell_key(suite, cell), "command": cmd, "wall_s": round(seconds, 1),
                    "started": start.strftime("%Y-%m-%dT%H:%M:%SZ")}, f, indent=1)
+    for policies, overrides in alone:
+        error = run_into(etuner, suite, cell, tmp, policies, overrides, "ran_alone")
+        if error:
+            return cell, error
     shutil.rmtree(final, ignore_errors=True)  # a stale cell of another command
     os.rename(tmp, final)
     return cell, None
@@ -196,11 +238,21 @@ def write_atomically(path, text):
 
 def refresh_cell(etuner, out, suite, cell, policies):
     """`policies` rerun alone on a done cell's timeline; their results replace the cell's."""
-    final = cell_dir(out, cell)
-    tmp = final + ".refresh"
-    cmd, error = run_bench(etuner, dict(suite, policies=policies), cell, tmp)
+    for group, overrides in policy_groups(cell, policies):
+        error = run_into(etuner, suite, cell, cell_dir(out, cell), group, overrides, "refreshed")
+        if error:
+            return cell, error
+    return cell, None
+
+
+def run_into(etuner, suite, cell, final, policies, overrides, mark_as):
+    """`policies` run in their own bench process on the cell's timeline; their entries and
+    csv rows replace those in the cell folder `final`, marked `mark_as` with the run's commit
+    and command. The error, or None."""
+    tmp = final + ".alone"
+    cmd, error = run_bench(etuner, suite, cell, tmp, policies, overrides)
     if error:
-        return cell, error
+        return error
     seed_out = os.path.join(tmp, f"seed-{cell['seed']}")
     with open(os.path.join(seed_out, "results.json")) as f:
         new = json.load(f)
@@ -210,14 +262,14 @@ def refresh_cell(etuner, out, suite, cell, policies):
         done = json.load(f)
     for p in policies:
         mark = {"git": new.get("git"), "created_utc": new.get("created_utc"), "command": cmd}
-        results["policies"][p] = dict(new["policies"][p], refreshed=mark)
-        done.setdefault("refreshed", {})[p] = mark
+        results["policies"][p] = dict(new["policies"][p], **{mark_as: mark})
+        done.setdefault(mark_as, {})[p] = mark
     for name in ("rounds.csv", "requests.csv"):
         replace_csv_rows(os.path.join(final, name), os.path.join(seed_out, name), policies)
     write_atomically(os.path.join(final, "results.json"), json.dumps(results, indent=2))
     write_atomically(os.path.join(final, "cell.json"), json.dumps(done, indent=1))
     shutil.rmtree(tmp)
-    return cell, None
+    return None
 
 
 def refresh_cells(etuner, out, suite, cells, policies, jobs):
@@ -406,6 +458,8 @@ def stream_card(out, suite, stream, skipped):
     for load, overrides in stream["loads"].items():
         runs, seeds, commits = read_runs(out, suite, stream, load)
         entry = {"set": overrides, "seeds": seeds, "etuner_commits": sorted(commits)}
+        if stream.get("tuned", {}).get(load):
+            entry["tuned"] = stream["tuned"][load]
         if runs:
             pols = suite["policies"]
             cards = {p: policy_card(runs, p, pols) for p in pols}

@@ -103,6 +103,10 @@ def markdown(card):
         for load, e in s["loads"].items():
             seeds = ", ".join(str(x) for x in e["seeds"]) or "none done"
             lines += ["", f"#### `{name}`, {load} load (seeds {seeds})", ""]
+            for policy, settings in e.get("tuned", {}).items():
+                lines += [f"`{policy}` ran with its own settings at this load, the best of its "
+                          f"grid on the tuning timelines: `{json.dumps(settings, sort_keys=True)}`.",
+                          ""]
             if "policies" in e:
                 lines += policy_table(e) + checks_table(e)
     return "\n".join(lines) + "\n"

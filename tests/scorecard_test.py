@@ -76,13 +76,13 @@ def write_fixture(work):
         json.dump(suite, f)
 
 
-def scorecard(work, *extra):
-    proc = subprocess.run([sys.executable, SCRIPT, "--suite", "suite.json", "--out", "card",
+def scorecard(work, *extra, suite="suite.json", out="card"):
+    proc = subprocess.run([sys.executable, SCRIPT, "--suite", suite, "--out", out,
                            "-j", "2", "--etuner", ETUNER, *extra], cwd=work, capture_output=True,
                           text=True, env=dict(os.environ, ETUNER_CACHE=os.path.join(work, "cache")))
     if proc.returncode != 0:
         fail(f"scorecard.py exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-    with open(os.path.join(work, "card", "scorecard.json")) as f:
+    with open(os.path.join(work, out, "scorecard.json")) as f:
         return proc.stdout, json.load(f)
 
 
@@ -206,6 +206,53 @@ def check_refresh(work, card):
     expect(bad.returncode != 0 and "etunr" in bad.stderr, f"unknown policy: {bad.stderr}")
 
 
+def check_tuned(work):
+    """A policy with settings of its own at a load runs alone with them (the load's set
+    patched), joins the cell, keeps them through --refresh, and a change of them reruns the
+    cell."""
+    with open(os.path.join(work, "suite.json")) as f:
+        suite = json.load(f)
+    suite["streams"] = suite["streams"][:1]
+    suite["streams"][0]["tuned"] = {"busy": {"immediate": {"train": {"epochs_per_round": 1}}}}
+    with open(os.path.join(work, "suite-tuned.json"), "w") as f:
+        json.dump(suite, f)
+    tuned = {"suite": "suite-tuned.json", "out": "card-tuned"}
+    out, card = scorecard(work, "--loads", "busy", **tuned)
+    expect("2 cells: 0 done, 2 to run" in out, f"tuned: {out}")
+    md = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts", "scorecard_md.py"),
+                         os.path.join(work, "card-tuned", "scorecard.json")], check=True,
+                        capture_output=True, text=True).stdout
+    expect('`immediate` ran with its own settings at this load' in md and
+           '{"train": {"epochs_per_round": 1}}' in md, f"tuned settings not on the page:\n{md}")
+    cell = os.path.join(work, "card-tuned", "cells", "tiny", "busy", f"seed-{SEEDS[0]}")
+
+    def epochs_by_policy():
+        with open(os.path.join(cell, "rounds.csv")) as f:
+            rows = [line.split(",") for line in f.read().splitlines()]
+        at = rows[0].index("epochs")
+        return {p: {r[at] for r in rows[1:] if r[0] == p} for p in ("immediate", "immediate-bn")}
+
+    def command():
+        with open(os.path.join(cell, "results.json")) as f:
+            entry = json.load(f)["policies"]["immediate"]
+        for mark in ("refreshed", "ran_alone"):
+            if mark in entry:
+                return " ".join(entry[mark]["command"])
+        return ""
+
+    expect(epochs_by_policy() == {"immediate": {"1"}, "immediate-bn": {"2"}},
+           f"tuned epochs: {epochs_by_policy()}")
+    expect('"batch_interval_s": 0.05' in command() and '"epochs_per_round": 1' in command(),
+           f"tuned command: {command()}")
+    scorecard(work, "--loads", "busy", "--refresh", "immediate", **tuned)
+    expect(epochs_by_policy()["immediate"] == {"1"}, "refresh lost the tuned settings")
+    suite["streams"][0]["tuned"]["busy"]["immediate"]["train"]["epochs_per_round"] = 3
+    with open(os.path.join(work, "suite-tuned.json"), "w") as f:
+        json.dump(suite, f)
+    out, _ = scorecard(work, "--loads", "busy", "--no-run", **tuned)
+    expect("2 cells: 0 done, 2 to run" in out, f"changed tuned settings kept the cells: {out}")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="etuner-scorecard-")
     try:
@@ -241,6 +288,7 @@ def main():
         expect(card3["streams"]["tiny"]["loads"]["busy"]["seeds"] == SEEDS, "cell not back")
         expect(card3["streams"] == card["streams"], "a rerun cell gave other numbers")
         check_refresh(work, card)
+        check_tuned(work)
         print("scorecard ok")
     finally:
         shutil.rmtree(work, ignore_errors=True)
