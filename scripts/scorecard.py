@@ -23,7 +23,8 @@ A stream may give a policy its own settings at a load (`"tuned": {"busy": {"imme
 {"train": {"epochs_per_round": 2}}}}`, patched over the load's `set` as `--set` does): the
 best point of that policy's grid on the tuning timelines, so a baseline is not held to
 settings chosen for another load. Such a policy runs alone on the cell's timeline and its
-results join the cell's (entry `ran_alone`); `--refresh` keeps its settings.
+results join the cell's (entry `ran_alone`); `--refresh` keeps its settings, and a change of
+them reruns only that policy in the finished cells.
 
 Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
 against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
@@ -151,15 +152,30 @@ def cell_key(suite, cell):
     return key
 
 
-def cell_done(out, suite, cell):
+def stored_key(out, cell):
+    """The key a finished cell was run under, or None."""
     d = cell_dir(out, cell)
     try:
         with open(os.path.join(d, "cell.json")) as f:
             done = json.load(f)
     except (OSError, ValueError):
-        return False
-    return done.get("key") == cell_key(suite, cell) and os.path.exists(
-        os.path.join(d, "results.json"))
+        return None
+    return done.get("key") if os.path.exists(os.path.join(d, "results.json")) else None
+
+
+def cell_done(out, suite, cell):
+    return stored_key(out, cell) == cell_key(suite, cell)
+
+
+def retune_policies(out, suite, cell):
+    """The policies whose own settings changed since a finished cell ran, where nothing else
+    did: only they need to run again."""
+    before, now = stored_key(out, cell), cell_key(suite, cell)
+    if before is None or before == now:
+        return []
+    before, now = dict(before), dict(now)
+    was, want = before.pop("tuned", {}), now.pop("tuned", {})
+    return [p for p in suite["policies"] if was.get(p) != want.get(p)] if before == now else []
 
 
 def run_bench(etuner, suite, cell, tmp, policies, overrides):
@@ -236,13 +252,39 @@ def write_atomically(path, text):
     os.replace(path + ".part", path)
 
 
-def refresh_cell(etuner, out, suite, cell, policies):
+def refresh_cell(etuner, out, suite, cell, policies, mark_as="refreshed"):
     """`policies` rerun alone on a done cell's timeline; their results replace the cell's."""
     for group, overrides in policy_groups(cell, policies):
-        error = run_into(etuner, suite, cell, cell_dir(out, cell), group, overrides, "refreshed")
+        error = run_into(etuner, suite, cell, cell_dir(out, cell), group, overrides, mark_as)
         if error:
             return cell, error
     return cell, None
+
+
+def retune_cell(etuner, out, suite, cell, policies):
+    """The policies whose own settings changed, rerun with them; the cell is then current."""
+    cell, error = refresh_cell(etuner, out, suite, cell, policies, "ran_alone")
+    if not error:
+        path = os.path.join(cell_dir(out, cell), "cell.json")
+        with open(path) as f:
+            done = json.load(f)
+        done["key"] = cell_key(suite, cell)
+        write_atomically(path, json.dumps(done, indent=1))
+    return cell, error
+
+
+def retune_cells(etuner, out, suite, retune, jobs):
+    failures = []
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for i, f in enumerate(futures.as_completed(
+                [pool.submit(retune_cell, etuner, out, suite, c, ps) for c, ps in retune])):
+            cell, error = f.result()
+            name = cell_name(cell)
+            print(f"[{i + 1}/{len(retune)}] retune {name}: {'FAILED ' + error if error else 'done'}",
+                  flush=True)
+            if error:
+                failures.append(name)
+    return failures
 
 
 def run_into(etuner, suite, cell, final, policies, overrides, mark_as):
@@ -263,6 +305,8 @@ def run_into(etuner, suite, cell, final, policies, overrides, mark_as):
     for p in policies:
         mark = {"git": new.get("git"), "created_utc": new.get("created_utc"), "command": cmd}
         results["policies"][p] = dict(new["policies"][p], **{mark_as: mark})
+        for other in ("refreshed", "ran_alone"):  # the entry's earlier run is gone
+            done.get(other, {}).pop(p, None)
         done.setdefault(mark_as, {})[p] = mark
     for name in ("rounds.csv", "requests.csv"):
         replace_csv_rows(os.path.join(final, name), os.path.join(seed_out, name), policies)
@@ -521,7 +565,7 @@ def plan(args, suite):
     """Cells to run, and the streams skipped for missing data (with the reason)."""
     wanted = set(args.streams.split(",")) if args.streams else None
     loads = set(args.loads.split(",")) if args.loads else None
-    todo, skipped, total, selected = [], {}, 0, []
+    todo, retune, skipped, total, selected = [], [], {}, 0, []
     for s in suite["streams"]:
         if wanted is not None and s["name"] not in wanted:
             continue
@@ -533,27 +577,38 @@ def plan(args, suite):
         cells = [c for c in cells_of(suite, s) if loads is None or c["load"] in loads]
         selected += cells
         total += len(cells)
-        todo += [c for c in cells if not cell_done(args.out, suite, c)]
-    print(f"{total} cells: {total - len(todo)} done, {len(todo)} to run", flush=True)
-    return todo, skipped, selected
+        for c in cells:
+            if cell_done(args.out, suite, c):
+                continue
+            policies = retune_policies(args.out, suite, c)
+            if policies:
+                retune.append((c, policies))
+            else:
+                todo.append(c)
+    rest = f", {len(retune)} to retune" if retune else ""
+    print(f"{total} cells: {total - len(todo) - len(retune)} done, {len(todo)} to run{rest}",
+          flush=True)
+    return todo, retune, skipped, selected
 
 
 def main(argv):
     args = parse_args(argv)
     suite = load_suite(args.suite)
-    todo, skipped, selected = plan(args, suite)
+    todo, retune, skipped, selected = plan(args, suite)
     refresh = args.refresh.split(",") if args.refresh else []
     unknown = [p for p in refresh if p not in suite["policies"]]
     if unknown:
         raise SystemExit(f"--refresh: {', '.join(unknown)} not among the suite's policies")
     failures = []
-    if (todo or refresh) and not args.no_run:
+    if (todo or retune or refresh) and not args.no_run:
         etuner = os.path.abspath(args.etuner)
         if not os.access(etuner, os.X_OK):
             raise SystemExit(f"no etuner binary at {etuner} (--etuner)")
         try:
             if todo:
                 failures = run_cells(etuner, args.out, suite, todo, max(1, args.jobs))
+            if retune:
+                failures += retune_cells(etuner, args.out, suite, retune, max(1, args.jobs))
             if refresh:
                 earlier = [c for c in selected if c not in todo]  # those just run are current
                 failures += refresh_cells(etuner, args.out, suite, earlier, refresh,

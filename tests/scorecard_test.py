@@ -250,7 +250,19 @@ def check_tuned(work):
     with open(os.path.join(work, "suite-tuned.json"), "w") as f:
         json.dump(suite, f)
     out, _ = scorecard(work, "--loads", "busy", "--no-run", **tuned)
-    expect("2 cells: 0 done, 2 to run" in out, f"changed tuned settings kept the cells: {out}")
+    expect("2 cells: 0 done, 0 to run, 2 to retune" in out, f"changed settings: {out}")
+    others = rows_of(os.path.join(cell, "rounds.csv"), "immediate-bn")
+    out, _ = scorecard(work, "--loads", "busy", **tuned)
+    expect(epochs_by_policy()["immediate"] == {"3"}, f"retuned: {epochs_by_policy()}")
+    expect(rows_of(os.path.join(cell, "rounds.csv"), "immediate-bn") == others,
+           "a retune reran a policy whose settings did not change")
+    out, _ = scorecard(work, "--loads", "busy", "--no-run", **tuned)
+    expect("2 cells: 2 done, 0 to run" in out, f"retuned cells not current: {out}")
+
+
+def rows_of(path, policy):
+    with open(path) as f:
+        return [line for line in f.read().splitlines() if line.startswith(policy + ",")]
 
 
 def main():
