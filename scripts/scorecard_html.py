@@ -153,7 +153,9 @@ def section(name, load, entry):
     if "policies" not in entry:
         return head + "<p>No cells done.</p>"
     seeds = ", ".join(str(s) for s in entry["seeds"])
-    return "\n".join([head, f"<p>Seeds {esc(seeds)}; --set {esc(entry['set'] or '{}')}.</p>",
+    tuned = "".join(f"; {esc(p)} with its own settings {esc(v)}"
+                    for p, v in entry.get("tuned", {}).items())
+    return "\n".join([head, f"<p>Seeds {esc(seeds)}; --set {esc(entry['set'] or '{}')}{tuned}.</p>",
                       plot(entry), table(entry), checks(entry)])
 
 

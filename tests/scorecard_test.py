@@ -224,6 +224,8 @@ def check_tuned(work):
                         capture_output=True, text=True).stdout
     expect('`immediate` ran with its own settings at this load' in md and
            '{"train": {"epochs_per_round": 1}}' in md, f"tuned settings not on the page:\n{md}")
+    with open(os.path.join(work, "card-tuned", "scorecard.html")) as f:
+        expect("immediate with its own settings" in f.read(), "tuned settings not in the html")
     cell = os.path.join(work, "card-tuned", "cells", "tiny", "busy", f"seed-{SEEDS[0]}")
 
     def epochs_by_policy():
