@@ -274,14 +274,20 @@ def retune_cell(etuner, out, suite, cell, policies):
 
 
 def retune_cells(etuner, out, suite, retune, jobs):
+    return in_parallel(jobs, "retune",
+                       [(retune_cell, etuner, out, suite, c, ps) for c, ps in retune])
+
+
+def in_parallel(jobs, label, calls):
+    """Runs `calls` (a function and its arguments; each returns the cell and its error or
+    None) on `jobs` threads, printing each cell as it ends; the names of those that failed."""
     failures = []
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        for i, f in enumerate(futures.as_completed(
-                [pool.submit(retune_cell, etuner, out, suite, c, ps) for c, ps in retune])):
+        for i, f in enumerate(futures.as_completed([pool.submit(*call) for call in calls])):
             cell, error = f.result()
             name = cell_name(cell)
-            print(f"[{i + 1}/{len(retune)}] retune {name}: {'FAILED ' + error if error else 'done'}",
-                  flush=True)
+            status = "FAILED " + error if error else "done"
+            print(f"[{i + 1}/{len(calls)}] {label} {name}: {status}", flush=True)
             if error:
                 failures.append(name)
     return failures
@@ -321,17 +327,8 @@ def refresh_cells(etuner, out, suite, cells, policies, jobs):
     todo = [c for c in cells if cell_done(out, suite, c) and
             any(refreshed_by(out, c, p) != commit for p in policies)]
     print(f"refresh {','.join(policies)} ({commit}): {len(todo)} cells", flush=True)
-    failures = []
-    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        for i, f in enumerate(futures.as_completed(
-                [pool.submit(refresh_cell, etuner, out, suite, c, policies) for c in todo])):
-            cell, error = f.result()
-            name = cell_name(cell)
-            print(f"[{i + 1}/{len(todo)}] refresh {name}: {'FAILED ' + error if error else 'done'}",
-                  flush=True)
-            if error:
-                failures.append(name)
-    return failures
+    return in_parallel(jobs, "refresh",
+                       [(refresh_cell, etuner, out, suite, c, policies) for c in todo])
 
 
 def run_cells(etuner, out, suite, todo, jobs):

@@ -104,9 +104,9 @@ def markdown(card):
             seeds = ", ".join(str(x) for x in e["seeds"]) or "none done"
             lines += ["", f"#### `{name}`, {load} load (seeds {seeds})", ""]
             for policy, settings in e.get("tuned", {}).items():
+                own = json.dumps(settings, sort_keys=True)
                 lines += [f"`{policy}` ran with its own settings at this load, the best of its "
-                          f"grid on the tuning timelines: `{json.dumps(settings, sort_keys=True)}`.",
-                          ""]
+                          f"grid on the tuning timelines: `{own}`.", ""]
             if "policies" in e:
                 lines += policy_table(e) + checks_table(e)
     return "\n".join(lines) + "\n"
