@@ -114,7 +114,12 @@ def cells_of(suite, stream):
         for seed in suite["seed_sets"][stream["seeds"]]:
             yield {"stream": stream["name"], "load": load, "seed": seed,
                    "spec": stream["spec"], "data": stream.get("data"), "set": overrides,
-                   "tuned": stream.get("tuned", {}).get(load, {})}
+                   "tuned": tuned_at(stream, load)}
+
+
+def tuned_at(stream, load):
+    """The policies with settings of their own at `load`, and those settings."""
+    return stream.get("tuned", {}).get(load, {})
 
 
 def policy_groups(cell, policies):
@@ -167,15 +172,14 @@ def cell_done(out, suite, cell):
     return stored_key(out, cell) == cell_key(suite, cell)
 
 
-def retune_policies(out, suite, cell):
-    """The policies whose own settings changed since a finished cell ran, where nothing else
-    did: only they need to run again."""
-    before, now = stored_key(out, cell), cell_key(suite, cell)
+def retune_policies(before, now, policies):
+    """Between a finished cell's key and the current one: the policies whose own settings
+    changed, where nothing else did (only they need to run again)."""
     if before is None or before == now:
         return []
     before, now = dict(before), dict(now)
     was, want = before.pop("tuned", {}), now.pop("tuned", {})
-    return [p for p in suite["policies"] if was.get(p) != want.get(p)] if before == now else []
+    return [p for p in policies if was.get(p) != want.get(p)] if before == now else []
 
 
 def run_bench(etuner, suite, cell, tmp, policies, overrides):
@@ -499,8 +503,8 @@ def stream_card(out, suite, stream, skipped):
     for load, overrides in stream["loads"].items():
         runs, seeds, commits = read_runs(out, suite, stream, load)
         entry = {"set": overrides, "seeds": seeds, "etuner_commits": sorted(commits)}
-        if stream.get("tuned", {}).get(load):
-            entry["tuned"] = stream["tuned"][load]
+        if tuned_at(stream, load):
+            entry["tuned"] = tuned_at(stream, load)
         if runs:
             pols = suite["policies"]
             cards = {p: policy_card(runs, p, pols) for p in pols}
@@ -575,9 +579,10 @@ def plan(args, suite):
         selected += cells
         total += len(cells)
         for c in cells:
-            if cell_done(args.out, suite, c):
+            before, now = stored_key(args.out, c), cell_key(suite, c)  # one read per cell
+            if before == now:
                 continue
-            policies = retune_policies(args.out, suite, c)
+            policies = retune_policies(before, now, suite["policies"])
             if policies:
                 retune.append((c, policies))
             else:
