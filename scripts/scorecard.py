@@ -26,6 +26,13 @@ settings chosen for another load. Such a policy runs alone on the cell's timelin
 results join the cell's (entry `ran_alone`); `--refresh` keeps its settings, and a change of
 them reruns only that policy in the finished cells.
 
+`--extend CARD` carries over, from an earlier scorecard.json (a committed one: run folders
+are not committed, so they do not outlive a session), every stream and load that has no done
+cell in OUT, as it stands there (entry `carried_from`: that card's date, commits and command).
+Only an entry run with the settings the suite asks now is carried; a load whose settings
+changed is left empty, to be run. So a session extends the committed card by running only
+the streams and loads it adds or changes.
+
 Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
 against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
 energy, and the suite's targets checked for its target policy) and OUT/scorecard.html
@@ -534,6 +541,34 @@ def git_commit():
         return None
 
 
+def carried(entry, earlier_card, name, load, policies):
+    """The earlier card's entry for (name, load), if it was run with the settings asked now."""
+    if earlier_card is None or "policies" in entry:
+        return entry
+    before = earlier_card["streams"].get(name, {}).get("loads", {}).get(load)
+    if not before or "policies" not in before:
+        return entry
+    same = (before["set"] == entry["set"] and before.get("tuned") == entry.get("tuned") and
+            list(before["policies"]) == policies)
+    if not same:
+        print(f"not carried: {name}, {load} ran with other settings or policies in the "
+              f"earlier card", flush=True)
+        return entry
+    origin = {k: earlier_card.get(k) for k in ("date", "git_commit", "command")}
+    return dict(before, carried_from=before.get("carried_from", origin))
+
+
+def extend_with(card, earlier_card, suite):
+    for s in suite["streams"]:
+        stream = card["streams"][s["name"]]
+        for load, entry in stream["loads"].items():
+            stream["loads"][load] = carried(entry, earlier_card, s["name"], load,
+                                            suite["policies"])
+        if any("carried_from" in e for e in stream["loads"].values()):
+            stream.pop("skipped", None)  # the data is missing here, not the measurement
+    return card
+
+
 def scorecard(out, suite, suite_path, skipped, argv):
     return {"schema_version": SCHEMA_VERSION,
             "suite": suite_path, "suite_name": suite.get("name"),
@@ -559,6 +594,9 @@ def parse_args(argv):
     ap.add_argument("--loads", help="comma-separated loads to run or refresh (default: all)")
     ap.add_argument("--no-run", action="store_true", help="only aggregate the cells done")
     ap.add_argument("--refresh", help="comma-separated policies to rerun alone in the done cells")
+    ap.add_argument("--extend", metavar="CARD",
+                    help="an earlier scorecard.json: its streams and loads with no cell in OUT "
+                         "are carried over")
     return ap.parse_args(argv)
 
 
@@ -619,6 +657,9 @@ def main(argv):
             print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)
             return 130
     card = scorecard(args.out, suite, args.suite, skipped, argv)
+    if args.extend:
+        with open(args.extend) as f:
+            card = extend_with(card, json.load(f), suite)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "scorecard.json"), "w") as f:
         json.dump(card, f, indent=1)

@@ -155,7 +155,10 @@ def section(name, load, entry):
     seeds = ", ".join(str(s) for s in entry["seeds"])
     tuned = "".join(f"; {esc(p)} with its own settings {esc(v)}"
                     for p, v in entry.get("tuned", {}).items())
-    return "\n".join([head, f"<p>Seeds {esc(seeds)}; --set {esc(entry['set'] or '{}')}{tuned}.</p>",
+    c = entry.get("carried_from")
+    origin = f" Carried over from the card of {esc(c['date'])}." if c else ""
+    return "\n".join([head, f"<p>Seeds {esc(seeds)}; --set {esc(entry['set'] or '{}')}{tuned}."
+                             f"{origin}</p>",
                       plot(entry), table(entry), checks(entry)])
 
 

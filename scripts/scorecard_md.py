@@ -103,6 +103,10 @@ def markdown(card):
         for load, e in s["loads"].items():
             seeds = ", ".join(str(x) for x in e["seeds"]) or "none done"
             lines += ["", f"#### `{name}`, {load} load (seeds {seeds})", ""]
+            if "carried_from" in e:
+                c = e["carried_from"]
+                lines += [f"Carried over from the card of {c['date']} (scorecard commit "
+                          f"`{c['git_commit']}`, `{c['command']}`); not rerun since.", ""]
             for policy, settings in e.get("tuned", {}).items():
                 own = json.dumps(settings, sort_keys=True)
                 lines += [f"`{policy}` ran with its own settings at this load, the best of its "

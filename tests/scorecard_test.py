@@ -262,6 +262,35 @@ def check_tuned(work):
     expect("2 cells: 2 done, 0 to run" in out, f"retuned cells not current: {out}")
 
 
+def check_extend(work, card):
+    """--extend carries the loads with no cell in OUT from an earlier card, marked, as they
+    stand there; a load the suite now runs with other settings is not carried."""
+    earlier = os.path.join("card", "scorecard.json")
+    out, ext = scorecard(work, "--loads", "standard", "--extend", earlier, out="card-ext")
+    expect("2 cells: 0 done, 2 to run" in out, f"extend ran other cells: {out}")
+    loads, before = ext["streams"]["tiny"]["loads"], card["streams"]["tiny"]["loads"]
+    expect("carried_from" not in loads["standard"] and
+           loads["standard"]["policies"] == before["standard"]["policies"], "standard rerun")
+    origin = loads["busy"].get("carried_from", {})
+    expect(origin.get("git_commit") and origin.get("command", "").startswith("scripts/") and
+           {k: v for k, v in loads["busy"].items() if k != "carried_from"} == before["busy"],
+           f"busy not carried as it stood: {sorted(loads['busy'])}")
+    md = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts", "scorecard_md.py"),
+                         os.path.join(work, "card-ext", "scorecard.json")], check=True,
+                        capture_output=True, text=True).stdout
+    expect(md.count("Carried over from the card of") == 1, f"carried load not named:\n{md}")
+
+    with open(os.path.join(work, "suite.json")) as f:
+        suite = json.load(f)
+    suite["streams"][0]["loads"]["busy"]["protocol"]["batch_interval_s"] = 0.07
+    with open(os.path.join(work, "suite-busier.json"), "w") as f:
+        json.dump(suite, f)
+    out, ext = scorecard(work, "--no-run", "--extend", earlier, suite="suite-busier.json",
+                         out="card-ext")
+    expect("not carried: tiny, busy" in out and
+           "policies" not in ext["streams"]["tiny"]["loads"]["busy"], f"stale load carried: {out}")
+
+
 def rows_of(path, policy):
     with open(path) as f:
         return [line for line in f.read().splitlines() if line.startswith(policy + ",")]
@@ -303,6 +332,7 @@ def main():
         expect(card3["streams"] == card["streams"], "a rerun cell gave other numbers")
         check_refresh(work, card)
         check_tuned(work)
+        check_extend(work, card)
         print("scorecard ok")
     finally:
         shutil.rmtree(work, ignore_errors=True)
