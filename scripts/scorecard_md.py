@@ -106,7 +106,7 @@ def markdown(card):
             if "carried_from" in e:
                 c = e["carried_from"]
                 lines += [f"Carried over from the card of {c['date']} (scorecard commit "
-                          f"`{c['git_commit']}`, `{c['command']}`); not rerun since.", ""]
+                          f"`{c['git_commit']}`); not rerun since.", ""]
             for policy, settings in e.get("tuned", {}).items():
                 own = json.dumps(settings, sort_keys=True)
                 lines += [f"`{policy}` ran with its own settings at this load, the best of its "
