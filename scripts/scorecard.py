@@ -342,32 +342,50 @@ def refresh_cells(etuner, out, suite, cells, policies, jobs):
                        [(refresh_cell, etuner, out, suite, c, policies) for c in todo])
 
 
+def pretrain(etuner, suite, cell):
+    """`etuner pretrain` for the cell's stream: trains and caches the deployed model every
+    cell of the stream loads (seconds when cached). The cell, and the error or None."""
+    cmd = [etuner, "pretrain", "--stream", cell["spec"], "--threads",
+           str(suite.get("threads", 1)), "--quiet"]
+    if cell["data"]:
+        cmd += ["--data", cell["data"]]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode == 0:
+        return cell, None
+    return cell, f"exit {proc.returncode}: {' '.join(cmd)}\n{(proc.stdout + proc.stderr)[-2000:]}"
+
+
 def run_cells(etuner, out, suite, todo, jobs):
-    """Runs todo with `jobs` processes. A stream's first cell runs before its others: every
-    cell of a stream deploys one pretrained model, and the first one trains and caches it."""
+    """Runs todo with `jobs` processes. Each stream's deployed model is pretrained (and
+    cached) once before its cells start: two cells pretraining it at once would write one
+    cache file together."""
     by_stream = {}
     for c in todo:
         by_stream.setdefault(c["stream"], []).append(c)
     failures, finished = [], 0
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending = set()
-        for s, cells in by_stream.items():
-            cached = any(cell_done(out, suite, c) for c in all_cells_of(suite, s))
-            first = cells if cached else cells[:1]
-            pending |= {pool.submit(run_cell, etuner, out, suite, c) for c in first}
-            by_stream[s] = [] if cached else cells[1:]
+        pending = {pool.submit(pretrain, etuner, suite, cells[0]): "pretrain"
+                   for cells in by_stream.values()}
         while pending:
-            done, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
             for f in done:
                 cell, error = f.result()
+                if pending.pop(f) == "pretrain":
+                    cells = by_stream[cell["stream"]]
+                    if error:
+                        print(f"pretrain {cell['stream']}: FAILED {error}", flush=True)
+                        failures += [cell_name(c) for c in cells]
+                        continue
+                    print(f"pretrained {cell['stream']}", flush=True)
+                    pending.update({pool.submit(run_cell, etuner, out, suite, c): "cell"
+                                    for c in cells})
+                    continue
                 finished += 1
                 name = cell_name(cell)
                 print(f"[{finished}/{len(todo)}] {name}: {'FAILED ' + error if error else 'done'}",
                       flush=True)
                 if error:
                     failures.append(name)
-                rest, by_stream[cell["stream"]] = by_stream[cell["stream"]], []
-                pending |= {pool.submit(run_cell, etuner, out, suite, c) for c in rest}
     return failures
 
 

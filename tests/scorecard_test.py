@@ -302,6 +302,7 @@ def main():
         write_fixture(work)
         out, card = scorecard(work)
         expect("4 cells: 0 done, 4 to run" in out, f"first run: {out}")
+        expect(out.index("pretrained tiny") < out.index("[1/4]"), f"no pretrain first: {out}")
         expect("skip nodata: data not found" in out, f"no skip line: {out}")
         check_structure(card)
         check_statistics(work, card)
