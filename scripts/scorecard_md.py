@@ -109,7 +109,7 @@ def markdown(card):
                           f"`{c['git_commit']}`); not rerun since.", ""]
             for policy, settings in e.get("tuned", {}).items():
                 own = json.dumps(settings, sort_keys=True)
-                lines += [f"`{policy}` ran with its own settings at this load, the best of its "
+                lines += [f"`{policy}` runs with its own settings at this load, the best of its "
                           f"grid on the tuning timelines: `{own}`.", ""]
             if "policies" in e:
                 lines += policy_table(e) + checks_table(e)
