@@ -189,6 +189,11 @@ def retune_policies(before, now, policies):
     return [p for p in policies if was.get(p) != want.get(p)] if before == now else []
 
 
+def failure(rc, cmd, output):
+    """What a failed process prints: its exit status, its command and the end of its output."""
+    return f"exit {rc}: {' '.join(cmd)}\n{output[-2000:]}"
+
+
 def run_bench(etuner, suite, cell, tmp, policies, overrides):
     """One bench process of the cell's timeline into a fresh `tmp`; its command, and the
     error (exit status and the log's tail) or None."""
@@ -200,7 +205,7 @@ def run_bench(etuner, suite, cell, tmp, policies, overrides):
     if rc == 0:
         return cmd, None
     with open(os.path.join(tmp, "bench.log")) as log:
-        return cmd, f"exit {rc}: {' '.join(cmd)}\n{log.read()[-2000:]}"
+        return cmd, failure(rc, cmd, log.read())
 
 
 def cell_name(cell):
@@ -349,10 +354,8 @@ def pretrain(etuner, suite, cell):
            str(suite.get("threads", 1)), "--quiet"]
     if cell["data"]:
         cmd += ["--data", cell["data"]]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode == 0:
-        return cell, None
-    return cell, f"exit {proc.returncode}: {' '.join(cmd)}\n{(proc.stdout + proc.stderr)[-2000:]}"
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return cell, None if proc.returncode == 0 else failure(proc.returncode, cmd, proc.stdout)
 
 
 def run_cells(etuner, out, suite, todo, jobs):
@@ -387,13 +390,6 @@ def run_cells(etuner, out, suite, todo, jobs):
                 if error:
                     failures.append(name)
     return failures
-
-
-def all_cells_of(suite, name):
-    for s in suite["streams"]:
-        if s["name"] == name:
-            return list(cells_of(suite, s))
-    return []
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -561,7 +557,7 @@ def git_commit():
 
 def carried(entry, earlier_card, name, load, policies):
     """The earlier card's entry for (name, load), if it was run with the settings asked now."""
-    if earlier_card is None or "policies" in entry:
+    if "policies" in entry:
         return entry
     before = earlier_card["streams"].get(name, {}).get("loads", {}).get(load)
     if not before or "policies" not in before:

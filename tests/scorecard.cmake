@@ -4,7 +4,7 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 add_test(NAME scorecard
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scorecard_test.py
           $<TARGET_FILE:etuner> ${PROJECT_SOURCE_DIR})
-# About 25 s alone in a release build; under ASan beside the rest of the suite, near 2 minutes.
+# 22-28 s alone in a release build; under ASan beside the rest of the suite, near 2 minutes.
 set_tests_properties(scorecard PROPERTIES LABELS unit TIMEOUT 300)
 # docs/results.md's scorecard tables must be what scorecard_md.py makes of the committed json.
 add_test(NAME scorecard.results_page
