@@ -31,7 +31,9 @@ are not committed, so they do not outlive a session), every stream and load that
 cell in OUT, as it stands there (entry `carried_from`: that card's date, commits and command).
 Only an entry run with the settings the suite asks now is carried; a load whose settings
 changed is left empty, to be run. So a session extends the committed card by running only
-the streams and loads it adds or changes.
+the streams and loads it adds or changes. With `--refresh P`, the cells of such loads are
+rebuilt from the earlier card instead (`rehydrated_from`: each policy's accuracy and modeled
+costs per seed, what the card reads of a cell) and only P reruns in them.
 
 Writes OUT/scorecard.json (per stream, load and policy: mean accuracy, the paired difference
 against immediate and immediate-bn with its 95% t interval, ratios of modeled seconds and
@@ -253,7 +255,11 @@ def refreshed_by(out, cell, policy):
 
 
 def replace_csv_rows(path, new_path, policies):
-    """The rows of `policies` (first column) from new_path in place of those in path."""
+    """The rows of `policies` (first column) from new_path in place of those in path (a
+    rehydrated cell has none: then only theirs)."""
+    if not os.path.exists(path):
+        shutil.copyfile(new_path, path)
+        return
     with open(path) as f:
         old = f.read().splitlines(keepends=True)
     with open(new_path) as f:
@@ -429,6 +435,7 @@ def policy_card(runs, policy, policies):
     for name, key in COSTS.items():
         vals = [field(r, policy, key) for r in runs]
         card[name] = None if None in vals else mean(vals)
+        card[f"{name}_per_seed"] = vals  # what a cell gives the card (see rehydrate)
     for base in BASELINES:
         if base not in policies:
             continue
@@ -511,9 +518,21 @@ def read_runs(out, suite, stream, load):
             r = json.load(f)
         runs.append(r)
         seeds.append(c["seed"])
-        commits.add(str(r.get("git")))
+        commits |= {str(r["git"])} if "git" in r else set(r["rehydrated_from"]["etuner_commits"])
         commits |= {str(e["refreshed"]["git"]) for e in r["policies"].values() if "refreshed" in e}
     return runs, seeds, commits
+
+
+def rehydration(runs):
+    """Where cells were rebuilt from an earlier card: that card, and the policies rerun
+    since in every such cell (the others stand as measured then)."""
+    rebuilt = [r for r in runs if "rehydrated_from" in r]
+    if not rebuilt:
+        return {}
+    origin = {k: v for k, v in rebuilt[0]["rehydrated_from"].items() if k != "etuner_commits"}
+    rerun = [p for p in rebuilt[0]["policies"]
+             if all("refreshed" in r["policies"][p] for r in rebuilt)]
+    return {"rehydrated_from": dict(origin, seeds=len(rebuilt), rerun=rerun)}
 
 
 def stream_card(out, suite, stream, skipped):
@@ -524,6 +543,7 @@ def stream_card(out, suite, stream, skipped):
     for load, overrides in stream["loads"].items():
         runs, seeds, commits = read_runs(out, suite, stream, load)
         entry = {"set": overrides, "seeds": seeds, "etuner_commits": sorted(commits)}
+        entry.update(rehydration(runs))
         if tuned_at(stream, load):
             entry["tuned"] = tuned_at(stream, load)
         if runs:
@@ -555,21 +575,77 @@ def git_commit():
         return None
 
 
+def earlier_entry(earlier_card, name, load, settings, tuned, policies):
+    """The earlier card's entry for (name, load) if it was run with the settings, tuned
+    settings and policies asked now; None (saying why) otherwise."""
+    before = earlier_card["streams"].get(name, {}).get("loads", {}).get(load)
+    if not before or "policies" not in before:
+        return None
+    if (before["set"], before.get("tuned"), list(before["policies"])) != (settings, tuned,
+                                                                           policies):
+        print(f"not carried: {name}, {load} ran with other settings or policies in the "
+              f"earlier card", flush=True)
+        return None
+    return before
+
+
+def origin_of(earlier_card, before):
+    """Where an entry was measured: the card it was first carried from, or this one."""
+    here = {k: earlier_card.get(k) for k in ("date", "git_commit", "command")}
+    return before.get("carried_from", here)
+
+
 def carried(entry, earlier_card, name, load, policies):
     """The earlier card's entry for (name, load), if it was run with the settings asked now."""
     if "policies" in entry:
         return entry
-    before = earlier_card["streams"].get(name, {}).get("loads", {}).get(load)
-    if not before or "policies" not in before:
+    before = earlier_entry(earlier_card, name, load, entry["set"], entry.get("tuned"), policies)
+    if before is None:
         return entry
-    same = (before["set"] == entry["set"] and before.get("tuned") == entry.get("tuned") and
-            list(before["policies"]) == policies)
-    if not same:
-        print(f"not carried: {name}, {load} ran with other settings or policies in the "
-              f"earlier card", flush=True)
-        return entry
-    origin = {k: earlier_card.get(k) for k in ("date", "git_commit", "command")}
-    return dict(before, carried_from=before.get("carried_from", origin))
+    return dict(before, carried_from=origin_of(earlier_card, before))
+
+
+def rehydrated_results(before, seed, origin):
+    """A cell's results.json as far as the card reads it (each policy's accuracy and modeled
+    costs on that seed), from an earlier card's entry; None if the entry lacks per-seed costs
+    (cards before 2026-12-07 kept only their means) or the seed."""
+    if seed not in before["seeds"]:
+        return None
+    i, policies = before["seeds"].index(seed), {}
+    for p, c in before["policies"].items():
+        if any(f"{name}_per_seed" not in c for name in COSTS):
+            return None
+        acc = c["accuracy_pct"]["per_seed"][i]
+        policies[p] = {key: c[f"{name}_per_seed"][i] for name, key in COSTS.items()}
+        policies[p]["avg_inference_accuracy"] = None if acc is None else acc / 100
+    return {"rehydrated_from": dict(origin, etuner_commits=before["etuner_commits"]),
+            "policies": policies}
+
+
+def rehydrate(out, suite, todo, earlier_card):
+    """The cells of `todo` whose (stream, load) the earlier card has, with the settings
+    asked now and per-seed costs, are rebuilt from it as done cells, so that --refresh reruns
+    only its policies there and the others stand as measured then. The cells left to run."""
+    streams = {s["name"]: s for s in suite["streams"]}
+    left, rebuilt = [], 0
+    for c in todo:
+        s = streams[c["stream"]]
+        before = earlier_entry(earlier_card, c["stream"], c["load"], s["loads"][c["load"]],
+                               tuned_at(s, c["load"]) or None, suite["policies"])
+        results = before and rehydrated_results(before, c["seed"],
+                                                origin_of(earlier_card, before))
+        if not results:
+            left.append(c)
+            continue
+        d = cell_dir(out, c)
+        shutil.rmtree(d, ignore_errors=True)  # a stale cell of another command
+        os.makedirs(d)
+        write_atomically(os.path.join(d, "results.json"), json.dumps(results, indent=2))
+        write_atomically(os.path.join(d, "cell.json"), json.dumps(
+            {"key": cell_key(suite, c), "rehydrated_from": results["rehydrated_from"]}, indent=1))
+        rebuilt += 1
+    print(f"rehydrated {rebuilt} cells from the earlier card, {len(left)} to run", flush=True)
+    return left
 
 
 def extend_with(card, earlier_card, suite):
@@ -653,6 +729,12 @@ def main(argv):
     unknown = [p for p in refresh if p not in suite["policies"]]
     if unknown:
         raise SystemExit(f"--refresh: {', '.join(unknown)} not among the suite's policies")
+    earlier_card = None
+    if args.extend:
+        with open(args.extend) as f:
+            earlier_card = json.load(f)
+    if refresh and earlier_card and todo and not args.no_run:
+        todo = rehydrate(args.out, suite, todo, earlier_card)
     failures = []
     if (todo or retune or refresh) and not args.no_run:
         etuner = os.path.abspath(args.etuner)
@@ -671,9 +753,8 @@ def main(argv):
             print("stopped: finished cells are kept; the same command resumes", file=sys.stderr)
             return 130
     card = scorecard(args.out, suite, args.suite, skipped, argv)
-    if args.extend:
-        with open(args.extend) as f:
-            card = extend_with(card, json.load(f), suite)
+    if earlier_card:
+        card = extend_with(card, earlier_card, suite)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "scorecard.json"), "w") as f:
         json.dump(card, f, indent=1)

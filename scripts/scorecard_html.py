@@ -157,6 +157,10 @@ def section(name, load, entry):
                     for p, v in entry.get("tuned", {}).items())
     c = entry.get("carried_from")
     origin = f" Carried over from the card of {esc(c['date'])}." if c else ""
+    r = entry.get("rehydrated_from")
+    if r:
+        origin += (f" {r['seeds']} seeds rebuilt from the card of {esc(r['date'])}; rerun since: "
+                   f"{esc(', '.join(r['rerun']) or 'none')}.")
     return "\n".join([head, f"<p>Seeds {esc(seeds)}; --set {esc(entry['set'] or '{}')}{tuned}."
                              f"{origin}</p>",
                       plot(entry), table(entry), checks(entry)])

@@ -107,6 +107,11 @@ def markdown(card):
                 c = e["carried_from"]
                 lines += [f"Carried over from the card of {c['date']} (scorecard commit "
                           f"`{c['git_commit']}`); not rerun since.", ""]
+            if "rehydrated_from" in e:
+                c = e["rehydrated_from"]
+                rerun = ", ".join(f"`{p}`" for p in c["rerun"]) or "none"
+                lines += [f"{c['seeds']} of these seeds rebuilt from the card of {c['date']} "
+                          f"(scorecard commit `{c['git_commit']}`); rerun since: {rerun}.", ""]
             for policy, settings in e.get("tuned", {}).items():
                 own = json.dumps(settings, sort_keys=True)
                 lines += [f"`{policy}` runs with its own settings at this load, the best of its "

@@ -119,6 +119,7 @@ def check_structure(card):
                           "targets"}, f"{load}: keys {sorted(e)}")
         for p, c in e["policies"].items():
             expect(set(c) == {"accuracy_pct", "modeled_seconds", "modeled_energy_j",
+                              "modeled_seconds_per_seed", "modeled_energy_j_per_seed",
                               "delta_pp_vs_immediate", "delta_pp_vs_immediate-bn",
                               "modeled_seconds_x_immediate", "modeled_energy_j_x_immediate",
                               "modeled_seconds_x_immediate-bn",
@@ -147,6 +148,9 @@ def check_statistics(work, card):
                f"{load}: never vs immediate {d}, expected {m} +- {hw}")
         got = e["policies"]["never"]["accuracy_pct"]["per_seed"]
         expect(got == acc["never"], f"{load}: per-seed accuracy {got} vs {acc['never']}")
+        got = e["policies"]["immediate"]["modeled_seconds_per_seed"]
+        want = [r["policies"]["immediate"]["modeled_finetune_seconds"] for r in runs]
+        expect(got == want and min(want) > 0, f"{load}: per-seed seconds {got} vs {want}")
         spread.append(d["ci95_half_width"])
         t = e["targets"]
         expect(t["policy"] == "immediate-bn" and t["checks"][0]["value"] == 0 and
@@ -293,6 +297,47 @@ def check_extend(work, card):
            "policies" not in ext["streams"]["tiny"]["loads"]["busy"], f"stale load carried: {out}")
 
 
+def check_rehydrate(work, card):
+    """--refresh with --extend, on an OUT with no cells, rebuilds the cells from the earlier
+    card and reruns only the refreshed policy in them: the card it gives is the earlier one,
+    and the other policies did not run."""
+    out, again = scorecard(work, "--extend", os.path.join("card", "scorecard.json"),
+                           "--refresh", "immediate-bn", out="card-re")
+    expect("rehydrated 4 cells from the earlier card, 0 to run" in out and "): 4 cells" in out,
+           f"rehydrate: {out}")
+    for load in ("standard", "busy"):
+        entry = again["streams"]["tiny"]["loads"][load]
+        before = card["streams"]["tiny"]["loads"][load]
+        origin = entry.get("rehydrated_from", {})
+        expect(origin.get("rerun") == ["immediate-bn"] and origin.get("seeds") == 2 and
+               "carried_from" not in entry, f"{load}: rehydration not recorded: {origin}")
+        expect(close(entry["policies"], before["policies"]),
+               f"{load}: a rebuilt card gave other numbers")
+    cell = os.path.join(work, "card-re", "cells", "tiny", "standard", f"seed-{SEEDS[0]}")
+    with open(os.path.join(cell, "results.json")) as f:
+        entries = json.load(f)["policies"]
+    rounds = os.path.join(cell, "rounds.csv")
+    expect("refreshed" in entries["immediate-bn"] and "refreshed" not in entries["never"] and
+           rows_of(rounds, "immediate-bn") and not rows_of(rounds, "never"),
+           "a policy not refreshed ran in a rebuilt cell")
+    md = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts", "scorecard_md.py"),
+                         os.path.join(work, "card-re", "scorecard.json")], check=True,
+                        capture_output=True, text=True).stdout
+    expect(md.count("2 of these seeds rebuilt from the card of") == 2 and
+           "rerun since: `immediate-bn`." in md, f"rebuilt loads not named:\n{md}")
+
+
+def close(a, b):
+    """Equal but for float rounding (a rebuilt cell keeps accuracy / 100 of the card's %)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
 def rows_of(path, policy):
     with open(path) as f:
         return [line for line in f.read().splitlines() if line.startswith(policy + ",")]
@@ -336,6 +381,7 @@ def main():
         check_refresh(work, card)
         check_tuned(work)
         check_extend(work, card)
+        check_rehydrate(work, card)
         print("scorecard ok")
     finally:
         shutil.rmtree(work, ignore_errors=True)
