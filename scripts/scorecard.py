@@ -627,11 +627,14 @@ def rehydrate(out, suite, todo, earlier_card):
     asked now and per-seed costs, are rebuilt from it as done cells, so that --refresh reruns
     only its policies there and the others stand as measured then. The cells left to run."""
     streams = {s["name"]: s for s in suite["streams"]}
+    entries = {}  # (stream, load): the earlier entry or None, looked up (and said) once
     left, rebuilt = [], 0
     for c in todo:
-        s = streams[c["stream"]]
-        before = earlier_entry(earlier_card, c["stream"], c["load"], s["loads"][c["load"]],
-                               tuned_at(s, c["load"]) or None, suite["policies"])
+        s, at = streams[c["stream"]], (c["stream"], c["load"])
+        if at not in entries:
+            entries[at] = earlier_entry(earlier_card, *at, s["loads"][c["load"]],
+                                        tuned_at(s, c["load"]) or None, suite["policies"])
+        before = entries[at]
         results = before and rehydrated_results(before, c["seed"],
                                                 origin_of(earlier_card, before))
         if not results:
