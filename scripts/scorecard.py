@@ -518,7 +518,10 @@ def read_runs(out, suite, stream, load):
             r = json.load(f)
         runs.append(r)
         seeds.append(c["seed"])
-        commits |= {str(r["git"])} if "git" in r else set(r["rehydrated_from"]["etuner_commits"])
+        if "rehydrated_from" in r:
+            commits |= set(r["rehydrated_from"]["etuner_commits"])
+        else:
+            commits.add(str(r.get("git")))
         commits |= {str(e["refreshed"]["git"]) for e in r["policies"].values() if "refreshed" in e}
     return runs, seeds, commits
 
