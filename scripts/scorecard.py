@@ -618,9 +618,8 @@ def rehydrated_results(before, seed, origin):
     for p, c in before["policies"].items():
         if any(f"{name}_per_seed" not in c for name in COSTS):
             return None
-        acc = c["accuracy_pct"]["per_seed"][i]
         policies[p] = {key: c[f"{name}_per_seed"][i] for name, key in COSTS.items()}
-        policies[p]["avg_inference_accuracy"] = None if acc is None else acc / 100
+        policies[p]["avg_inference_accuracy"] = c["accuracy_pct"]["per_seed"][i] / 100
     return {"rehydrated_from": dict(origin, etuner_commits=before["etuner_commits"]),
             "policies": policies}
 
@@ -647,8 +646,7 @@ def rehydrate(out, suite, todo, earlier_card):
         shutil.rmtree(d, ignore_errors=True)  # a stale cell of another command
         os.makedirs(d)
         write_atomically(os.path.join(d, "results.json"), json.dumps(results, indent=2))
-        write_atomically(os.path.join(d, "cell.json"), json.dumps(
-            {"key": cell_key(suite, c), "rehydrated_from": results["rehydrated_from"]}, indent=1))
+        write_atomically(os.path.join(d, "cell.json"), json.dumps({"key": cell_key(suite, c)}))
         rebuilt += 1
     print(f"rehydrated {rebuilt} cells from the earlier card, {len(left)} to run", flush=True)
     return left

@@ -543,8 +543,8 @@ TEST(ServeApi, SlowClientsCannotStarveOthers) {
   trickle.join();
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - dropped_at).count();
-  // A trickler the pool takes only when another is dropped waits two deadlines (about 5.7 s
-  // here); without a deadline the trickle goes on for ever.
+  // A trickler the pool takes only when another is dropped waits two deadlines; without a
+  // deadline the trickle goes on for ever.
   EXPECT_LT(waited, 9.0) << reply;
 }
 
