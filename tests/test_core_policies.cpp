@@ -286,6 +286,31 @@ TEST(SimFreeze, AChangeUnfreezesEverythingAndRestartsTheCount) {
   EXPECT_EQ(f->decide(check({0.5, 0.999, 0.999}, 0)).frozen_prefix, 0);
 }
 
+// `change_checks` 1: after a change (and at deployment) the first check, which spans the
+// change round, freezes a block that held; a block that moved then needs `patience` again.
+TEST(SimFreeze, ChangeChecksOneRefreezesFromTheChangeRoundsCheck) {
+  auto f = freeze::registry().make(
+      "simfreeze", {{"patience", 2}, {"threshold", 0.99}, {"decay", 1.0}, {"change_checks", 1}});
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 0)).frozen_prefix, 2);  // deployment: one check
+  EXPECT_EQ(f->decide(check({1, 1}, 2, true)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.999, 0.98}, 0)).frozen_prefix, 1);   // block 1 moved: streak 0
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 1)).frozen_prefix, 1);  // block 1: streak 1 of 2
+  EXPECT_EQ(f->decide(check({0.999, 0.999}, 1)).frozen_prefix, 2);
+}
+
+// `change_threshold`: the head start counts only for a block that held at least that firmly;
+// one that held less needs `patience` checks like any other.
+TEST(SimFreeze, ChangeThresholdKeepsTheHeadStartForFirmBlocksOnly) {
+  auto f = freeze::registry().make("simfreeze", {{"patience", 2},
+                                                 {"threshold", 0.99},
+                                                 {"decay", 1.0},
+                                                 {"change_checks", 1},
+                                                 {"change_threshold", 0.9999}});
+  EXPECT_EQ(f->decide(check({1, 1}, 0, true)).frozen_prefix, 0);
+  EXPECT_EQ(f->decide(check({0.99995, 0.995}, 0)).frozen_prefix, 1);  // block 1: streak 1 of 2
+  EXPECT_EQ(f->decide(check({0.99995, 0.995}, 1)).frozen_prefix, 2);
+}
+
 // `class_max_frozen`: while the scheduler reads new classes as still being learned the
 // prefix holds at most that many blocks, and the blocks that converged meanwhile freeze at
 // the first check after.

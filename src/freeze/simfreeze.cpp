@@ -32,6 +32,15 @@ struct SimParams {
   // this many blocks (-1 = off): CKA on the new classes' samples says little about whether a
   // block should train for them (docs/notebook/2026-12-07-class-increments.md).
   int class_max_frozen = -1;
+  // Converged checks a block needs to freeze again after a change, and at deployment (0 =
+  // `patience`). The first check after a change spans the change round itself, a full-epoch
+  // round on the new scenario's data: a block that held its representation through that
+  // has little to learn from the scenario. Off by default: it cost fmnist-ni's contrast
+  // scenario 1.7-5.3 points (docs/algorithms.md, "Refreezing from the change round's check").
+  int change_checks = 0;
+  // The CKA a block's first check after a change must reach for the head start to count
+  // (0 = `threshold`); a block that held less firmly needs `patience` checks.
+  double change_threshold = 0;
 };
 
 SimParams parse(const nlohmann::json& j) {
@@ -44,6 +53,8 @@ SimParams parse(const nlohmann::json& j) {
   p.decay = std::max(0.0, f.get("decay", p.decay));
   p.probe_samples = std::max(2, f.get("probe_samples", p.probe_samples));
   p.class_max_frozen = f.get("class_max_frozen", p.class_max_frozen);
+  p.change_checks = std::max(0, f.get("change_checks", p.change_checks));
+  p.change_threshold = f.get("change_threshold", p.change_threshold);
   f.finish();  // unknown parameters are errors that list the valid ones
   return p;
 }
@@ -53,7 +64,10 @@ class SimFreeze final : public policy::Freezer {
   explicit SimFreeze(SimParams p) : p_(p) {}
 
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
-    streak_.resize(s.num_blocks, 0);
+    if (static_cast<int>(streak_.size()) < s.num_blocks) {  // deployment: as after a change
+      streak_.resize(s.num_blocks, head_start());
+      head_started_.resize(s.num_blocks, head_start() > 0);
+    }
     peak_rate_.resize(s.num_blocks, 0.0);
     if (s.drift) return unfreeze(s);
     if (s.new_classes) return make_room(s);
@@ -83,8 +97,19 @@ class SimFreeze final : public policy::Freezer {
     return p_.max_frozen < 0 ? p_.class_max_frozen : std::min(p_.max_frozen, p_.class_max_frozen);
   }
 
+  // The streak a block starts from after a change: `change_checks` converged checks then
+  // reach `patience`.
+  int head_start() const {
+    return p_.change_checks > 0 ? std::max(0, p_.patience - p_.change_checks) : 0;
+  }
+
+  void restart_all(int num_blocks) {
+    streak_.assign(num_blocks, head_start());
+    head_started_.assign(num_blocks, head_start() > 0);
+  }
+
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
-    std::fill(streak_.begin(), streak_.end(), 0);
+    restart_all(s.num_blocks);
     std::fill(peak_rate_.begin(), peak_rate_.end(), 0.0);
     return unfreeze_all(s, true);
   }
@@ -95,7 +120,8 @@ class SimFreeze final : public policy::Freezer {
   // let CKA freeze it again once it settles.
   policy::FreezePlan make_room(const policy::FreezeSignals& s) {
     const int keep = static_cast<int>(p_.new_class_keep * current_prefix(s, p_.max_frozen));
-    for (int b = keep; b < s.num_blocks; ++b) streak_[b] = 0, peak_rate_[b] = 0;
+    for (int b = keep; b < s.num_blocks; ++b)
+      streak_[b] = 0, peak_rate_[b] = 0, head_started_[b] = false;
     const bool changed = keep < s.frozen_prefix;
     return policy::FreezePlan::at(keep).measuring().because(
         changed ? "new classes: deep frozen blocks retrain" : "kept");
@@ -107,7 +133,10 @@ class SimFreeze final : public policy::Freezer {
     for (int b = 0; b < s.num_blocks; ++b) {
       const bool have = b < static_cast<int>(s.similarity.size());
       if (!have) continue;
-      streak_[b] = converged(b, s.similarity[b], s.similarity_steps) ? streak_[b] + 1 : 0;
+      const bool held = converged(b, s.similarity[b], s.similarity_steps);
+      const bool firm = s.similarity[b] >= std::max(p_.threshold, p_.change_threshold);
+      streak_[b] = !held ? 0 : head_started_[b] && !firm ? 1 : streak_[b] + 1;
+      head_started_[b] = false;  // only the first check after a change has a head start
     }
   }
 
@@ -122,6 +151,7 @@ class SimFreeze final : public policy::Freezer {
 
   SimParams p_;
   std::vector<int> streak_;
+  std::vector<bool> head_started_;  // per block: its streak starts ahead, until its next check
   std::vector<double>
       peak_rate_;  // per block: fastest drift per step since it last started training
 };
