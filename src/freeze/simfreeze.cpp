@@ -64,10 +64,7 @@ class SimFreeze final : public policy::Freezer {
   explicit SimFreeze(SimParams p) : p_(p) {}
 
   policy::FreezePlan decide(const policy::FreezeSignals& s) override {
-    if (static_cast<int>(streak_.size()) < s.num_blocks) {  // deployment: as after a change
-      streak_.resize(s.num_blocks, head_start());
-      head_started_.resize(s.num_blocks, head_start() > 0);
-    }
+    track(s.num_blocks);
     peak_rate_.resize(s.num_blocks, 0.0);
     if (s.drift) return unfreeze(s);
     if (s.new_classes) return make_room(s);
@@ -103,13 +100,16 @@ class SimFreeze final : public policy::Freezer {
     return p_.change_checks > 0 ? std::max(0, p_.patience - p_.change_checks) : 0;
   }
 
-  void restart_all(int num_blocks) {
-    streak_.assign(num_blocks, head_start());
-    head_started_.assign(num_blocks, head_start() > 0);
+  // Blocks not tracked yet start as after a change: the deployed model at its first check.
+  void track(int num_blocks) {
+    streak_.resize(std::max<size_t>(streak_.size(), num_blocks), head_start());
+    head_started_.resize(streak_.size(), head_start() > 0);
   }
 
   policy::FreezePlan unfreeze(const policy::FreezeSignals& s) {
-    restart_all(s.num_blocks);
+    streak_.clear();
+    head_started_.clear();
+    track(s.num_blocks);
     std::fill(peak_rate_.begin(), peak_rate_.end(), 0.0);
     return unfreeze_all(s, true);
   }
