@@ -183,6 +183,28 @@ TEST(LazyTune, ByDefaultMergesAtMostTwoBatches) {
   EXPECT_TRUE(s->decide(sig).run);
 }
 
+TEST(LazyTune, AMergedRoundAfterASmallGainTrainsConvergedEpochs) {
+  auto s = sched::registry().make("lazytune", {{"converged_epochs", 2}});
+  auto taught = pending(2, 1);
+  taught.last_round_gain = 0.05;  // the last round taught: the stream's epochs
+  auto d = s->decide(taught);
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.epochs, 0);
+  auto small = pending(2, 2);
+  small.last_round_gain = 0.01;  // below min_gain: converged, two epochs
+  d = s->decide(small);
+  EXPECT_EQ(d.epochs, 2);
+  EXPECT_EQ(d.reason, "merged 2 batches, converged");
+  auto change = pending(1, 3);
+  change.drift = true;  // a change trains at full epochs and forgets the small gain
+  EXPECT_EQ(s->decide(change).epochs, 0);
+  EXPECT_EQ(s->decide(pending(1, 4)).epochs, 0);  // the eager round
+  EXPECT_EQ(s->decide(pending(2, 5)).epochs, 0);  // no gain read since the change
+  EXPECT_EQ(sched::registry().make("lazytune", {})->decide(small).epochs, 1);  // by default
+  auto off = sched::registry().make("lazytune", {{"converged_epochs", 0}});
+  EXPECT_EQ(off->decide(small).epochs, 0);
+}
+
 // The surprise rule as test-then-train accuracy (`surprise_confidence` 0).
 TEST(LazyTune, ASurprisinglyHardBatchTrainsNowAtFullEpochs) {
   auto s = sched::registry().make("lazytune", {{"surprise_confidence", 0}});

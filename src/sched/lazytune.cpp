@@ -7,6 +7,8 @@
 // After new classes, rounds stay unmerged while the new classes' accuracy still rises.
 // Outside the eager phase a round trains `settled_epochs` epochs: merged data from a converged
 // scenario teaches little per pass, and the step budget is where the savings come from.
+// With `converged_epochs`, a merged round right after one that taught less than `min_gain`
+// trains that many epochs: the gain, not the phase, says the scenario has converged.
 // docs/algorithms.md has every rule and default and why.
 #include <algorithm>
 #include <cmath>
@@ -22,10 +24,11 @@ struct LazyParams {
   int start_merge = 2;   // the pretrained model is deployed converged on its own data
   int eager_rounds = 1;  // full-epoch rounds that follow a change's prompt round
   int max_eager = 0;  // most rounds of a change's eager phase while rounds keep teaching (0 = off)
-  int settled_epochs = 0;  // epochs of a round outside the eager phase (0 = the stream's)
-  double min_gain = 0.02;  // held-out accuracy gain (fraction) below which a round "converged"
-  double gain_z = 0;       // a gain must also exceed this many of its standard errors (0 = off)
-  double surprise = 0.15;  // newest batch this far below the running accuracy: train now
+  int settled_epochs = 0;    // epochs of a round outside the eager phase (0 = the stream's)
+  int converged_epochs = 1;  // epochs of a merged round after a small gain (0 = off)
+  double min_gain = 0.02;    // held-out accuracy gain (fraction) below which a round "converged"
+  double gain_z = 0;         // a gain must also exceed this many of its standard errors (0 = off)
+  double surprise = 0.15;    // newest batch this far below the running accuracy: train now
   double replay_per_fresh =
       2;  // replayed samples per fresh one (capped by the stream's); <0 = stream's
   bool ttt_from_rounds = true;  // test-then-train from rounds' first epochs (SignalNeeds)
@@ -46,6 +49,7 @@ LazyParams parse(const nlohmann::json& j) {
   p.eager_rounds = f.get("eager_rounds", p.eager_rounds);
   p.max_eager = f.get("max_eager", p.max_eager);
   p.settled_epochs = f.get("settled_epochs", p.settled_epochs);
+  p.converged_epochs = std::max(0, f.get("converged_epochs", p.converged_epochs));
   p.min_gain = f.get("min_gain", p.min_gain);
   p.gain_z = f.get("gain_z", p.gain_z);
   p.surprise = f.get("surprise", p.surprise);
@@ -91,13 +95,20 @@ class LazyTune final : public policy::Scheduler {
     if (surprised(s)) return budget(round(0, "pending batch is informative", 1), s);
     adapt_merge(s);
     if (s.pending_batches < merge_) return {};
-    return budget(
-        round(p_.settled_epochs, "merged " + std::to_string(s.pending_batches) + " batches", 0), s);
+    return budget(settled_round(s.pending_batches), s);
+  }
+
+  // A merged round; `converged_epochs` long after a round that taught little.
+  policy::RoundDecision settled_round(int batches) {
+    const bool cut = p_.converged_epochs > 0 && converged_;
+    return round(cut ? p_.converged_epochs : p_.settled_epochs,
+                 "merged " + std::to_string(batches) + " batches" + (cut ? ", converged" : ""), 0);
   }
 
   // A change: train on everything pending now, at full epochs, and stay eager for a while.
   policy::RoundDecision change() {
     merge_ = 1;
+    converged_ = false;  // the new scenario has taught nothing yet
     eager_left_ = p_.eager_rounds + 1;
     eager_run_ = 0;
     auto d = round(0, "scenario change", -1);
@@ -173,7 +184,8 @@ class LazyTune final : public policy::Scheduler {
   void adapt_merge(const policy::ScheduleSignals& s) {
     if (std::isnan(s.last_round_gain) || s.rounds_run == gain_round_) return;
     gain_round_ = s.rounds_run;
-    merge_ = taught(s) ? std::max(merge_ / 2, 1) : std::min(merge_ * 2, p_.max_merge);
+    converged_ = !taught(s);
+    merge_ = converged_ ? std::min(merge_ * 2, p_.max_merge) : std::max(merge_ / 2, 1);
   }
 
   // The last round taught the model something: its held-out gain is at least `min_gain` and,
@@ -203,6 +215,7 @@ class LazyTune final : public policy::Scheduler {
   int eager_left_ = 0;
   int eager_run_ = -1;  // rounds since the last change while its eager phase lasts; -1 = over
   int gain_round_ = -1;
+  bool converged_ = false;    // the last gain the merge rule read was below min_gain
   bool class_phase_ = false;  // new classes arrived and their accuracy is still rising
   double class_best_ = -1;    // best smoothed accuracy of the phase (-1: no reading yet)
   double class_smooth_ = 0;
